@@ -1,0 +1,35 @@
+import Foundation
+
+/// A problem with the API that stops the whole run.
+public enum APIError: Error, Sendable, Equatable {
+    /// 401, 402 or 403: the key or the account was refused.
+    case keyRefused(APIFailure)
+    /// No API key in the environment variable or key file the job names.
+    case missingKey(source: String)
+    /// The key file cannot be read.
+    case unreadableKeyFile(path: String, reason: String)
+    /// The base URL is not https (and not loopback), or not a URL.
+    case insecureBaseURL(String)
+    /// A production key was given to the simulator.
+    case liveKeyWithSimulator
+}
+
+extension APIError: LocalizedError, CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .keyRefused(let failure):
+            "the API refused the key or the account (\(failure.summary)): check VERILOCK_API_KEY, "
+                + "the key's environment (qi_live_ or qi_test_) and the account's balance; nothing more was sent"
+        case .missingKey(let source):
+            "no API key: set \(source) (the key never goes in a job file or a flag)"
+        case .unreadableKeyFile(let path, let reason):
+            "cannot read the API key file \(path): \(reason)"
+        case .insecureBaseURL(let url):
+            "base URL \(url) is not allowed: it must be an https URL (plain http only for loopback hosts)"
+        case .liveKeyWithSimulator:
+            "a production key (qi_live_) was given to the simulator: unset VERILOCK_API_KEY or use a qi_test_ key"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,66 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The Verilock API over HTTP (async-http-client), with TLS always verified.
+public final class HTTPSessionsAPI: SessionsAPI {
+    /// The tool's User-Agent.
+    public static let userAgent = "verilock-batch/\(VerilockBatchVersion.current)"
+
+    private let client: HTTPClient
+    private let sessionsURL: String
+    private let authorization: String
+    private let timeout: TimeAmount
+
+    /// A client for `baseURL` (already checked by ``APISettings/validateBaseURL(_:)``).
+    /// - Parameters:
+    ///   - connections: the pool size per host; at least the run's concurrency.
+    public init(baseURL: URL, apiKey: String, connections: Int, timeout: Duration) {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, connections)
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var base = baseURL.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        self.sessionsURL = base + "/sessions"
+        self.authorization = "Bearer " + apiKey
+        let (seconds, attoseconds) = timeout.components
+        self.timeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// Sends `POST {base}/sessions`; throws when no answer came.
+    public func createSession(_ request: CreateSessionRequest) async throws -> APIResponse {
+        var http = HTTPClientRequest(url: sessionsURL)
+        http.method = .POST
+        http.headers.add(name: "Authorization", value: authorization)
+        http.headers.add(name: "Content-Type", value: "application/json")
+        http.headers.add(name: "Accept", value: "application/json")
+        http.headers.add(name: "User-Agent", value: Self.userAgent)
+        http.headers.add(name: "Idempotency-Key", value: request.idempotencyKey)
+        http.body = .bytes(ByteBuffer(bytes: request.body))
+        let response = try await client.execute(http, timeout: timeout)
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let headers = response.headers
+        return APIResponse(
+            status: Int(response.status.code),
+            requestID: headers.first(name: "X-Request-Id"),
+            retryAfter: headers.first(name: "Retry-After"),
+            rateLimitLimit: headers.first(name: "X-RateLimit-Limit").flatMap { Int($0) },
+            rateLimitRemaining: headers.first(name: "X-RateLimit-Remaining").flatMap { Int($0) },
+            body: Array(buffer: body)
+        )
+    }
+
+    /// Closes the connection pool; call once when the run is over.
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+}
+
+/// The tool's version, as the User-Agent and `--version` show it.
+public enum VerilockBatchVersion {
+    /// The current version.
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Reads a file (or standard input) in fixed-size chunks, so memory does not grow with the file.
+public final class ByteChunkReader {
+    /// The name used in messages: the path, or `-` for standard input.
+    public let path: String
+    /// The file's size in bytes when known (not for standard input or pipes).
+    public let size: Int64?
+    /// How many bytes were read so far.
+    public private(set) var bytesRead: Int64 = 0
+
+    private let descriptor: Int32
+    private let ownsDescriptor: Bool
+    private let chunkSize: Int
+
+    /// Opens `path` for reading; `-` means standard input.
+    public init(path: String, chunkSize: Int = 1 << 20) throws(InputError) {
+        self.path = path
+        self.chunkSize = chunkSize
+        if path == "-" {
+            descriptor = STDIN_FILENO
+            ownsDescriptor = false
+            size = nil
+            return
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT { throw .missing(path: path) }
+            throw .unreadable(path: path, reason: String(cString: strerror(code)))
+        }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw .unreadable(path: path, reason: "it is a directory")
+        }
+        descriptor = fd
+        ownsDescriptor = true
+        size = (info.st_mode & S_IFMT) == S_IFREG ? Int64(info.st_size) : nil
+    }
+
+    deinit {
+        if ownsDescriptor { close(descriptor) }
+    }
+
+    /// Reads the next chunk into `buffer` (replacing its contents); false at the end of the file.
+    public func readChunk(into buffer: inout [UInt8]) throws(InputError) -> Bool {
+        buffer.removeAll(keepingCapacity: true)
+        let count = chunkSize
+        var readCount = 0
+        var failure: Int32 = 0
+        buffer.append(contentsOf: repeatElement(0, count: count))
+        buffer.withUnsafeMutableBytes { raw in
+            while true {
+                let result = read(descriptor, raw.baseAddress, count)
+                if result < 0 && errno == EINTR { continue }
+                if result < 0 { failure = errno } else { readCount = result }
+                return
+            }
+        }
+        if failure != 0 {
+            throw .unreadable(path: path, reason: String(cString: strerror(failure)))
+        }
+        buffer.removeLast(count - readCount)
+        bytesRead += Int64(readCount)
+        return readCount > 0
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// A streaming NDJSON reader: one JSON object per line, blank lines skipped.
+///
+/// Lines are split from 1 MiB chunks; a line longer than `maxRecordBytes` is skipped to its end
+/// without being held in memory and comes back as malformed, like a line that is not a JSON
+/// object or not valid UTF-8.
+public struct NDJSONReader {
+    private let source: ByteChunkReader
+    private let maxRecordBytes: Int
+    private let decoder = JSONDecoder()
+    private var chunk: [UInt8] = []
+    private var position = 0
+    private var atEnd = false
+    private var line = 0
+    private var first = true
+
+    /// Opens a reader over `source`.
+    public init(source: ByteChunkReader, maxRecordBytes: Int = 1 << 20) {
+        self.source = source
+        self.maxRecordBytes = maxRecordBytes
+    }
+
+    /// The next non-blank record, or nil at the end of the input.
+    public mutating func next() throws(InputError) -> RawRecord? {
+        while true {
+            guard let (bytes, oversized) = try nextLine() else { return nil }
+            if oversized {
+                return RawRecord(line: line, content: .malformed("the line is larger than \(maxRecordBytes) bytes"))
+            }
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            return RawRecord(line: line, content: parse(bytes))
+        }
+    }
+
+    private func parse(_ bytes: [UInt8]) -> RawRecord.Content {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            return .malformed("the line is not valid UTF-8")
+        }
+        let value: JSONValue
+        do {
+            value = try decoder.decode(JSONValue.self, from: Data(bytes))
+        } catch {
+            return .malformed("the line is not valid JSON")
+        }
+        guard case .object(let members) = value else {
+            return .malformed("the line is a JSON \(value.typeName), not an object")
+        }
+        return .object(members)
+    }
+
+    /// The next physical line without its line end, and whether it was cut at the size limit.
+    private mutating func nextLine() throws(InputError) -> ([UInt8], Bool)? {
+        var bytes: [UInt8] = []
+        var oversized = false
+        var sawAny = false
+        while true {
+            if position >= chunk.count {
+                if atEnd { break }
+                position = 0
+                if !(try source.readChunk(into: &chunk)) {
+                    atEnd = true
+                    break
+                }
+                if first {
+                    first = false
+                    if chunk.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+                }
+            }
+            sawAny = true
+            let rest = chunk[position...]
+            if let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
+                take(chunk[position..<newline], into: &bytes, oversized: &oversized)
+                position = newline + 1
+                line += 1
+                if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+                return (bytes, oversized)
+            }
+            take(rest, into: &bytes, oversized: &oversized)
+            position = chunk.count
+        }
+        guard sawAny, !bytes.isEmpty || oversized else { return nil }
+        line += 1
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        return (bytes, oversized)
+    }
+
+    private func take(_ slice: ArraySlice<UInt8>, into bytes: inout [UInt8], oversized: inout Bool) {
+        guard !oversized else { return }
+        if bytes.count + slice.count > maxRecordBytes {
+            oversized = true
+            bytes.removeAll()
+            return
+        }
+        bytes.append(contentsOf: slice)
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// A job, resolved: the job file's values with the flags applied, paths made absolute or
+/// relative to the job file, every value checked.
+public struct JobConfiguration: Sendable, Equatable {
+    /// The job's name (run records, report, metrics, `{job}` in paths).
+    public var name = "verilock-batch"
+    /// Input paths (globs expanded at run time), `-` for standard input.
+    public var inputs: [String] = []
+    /// The input format.
+    public var format = InputFormat.auto
+    /// The CSV delimiter, or nil to detect it.
+    public var delimiter: UInt8?
+    /// Session field ← input columns.
+    public var mapping = ColumnMapping()
+    /// The request template.
+    public var template = SessionTemplate(profileID: "")
+    /// API settings.
+    public var api = APISettings()
+    /// The ledger's path.
+    public var ledgerPath = "state/{job}.sqlite"
+    /// The output path (may hold `{job}`, `{date}`, `{run}`).
+    public var outputPath = "out/{job}-{date}.csv"
+    /// The output format.
+    public var outputFormat = OutputFormat.csv
+    /// Which rows the output holds.
+    public var include = IncludeMode.all
+    /// The output's columns.
+    public var outputColumns = OutputColumn.defaults
+    /// The rejects path (may hold `{job}`, `{date}`, `{run}`).
+    public var rejectsPath = "out/{job}-{date}.rejects.csv"
+    /// Neutralise spreadsheet formulas in CSV output.
+    public var escapeFormulas = true
+    /// Rerun rules.
+    public var policy = RerunPolicy()
+
+    /// Defaults.
+    public init() {}
+
+    /// `path` with `{job}`, `{date}` (UTC, YYYY-MM-DD) and `{run}` replaced.
+    public func expand(_ path: String, runID: Int64?, now: Date) -> String {
+        var formatter = Date.ISO8601FormatStyle().year().month().day()
+        formatter.timeZone = TimeZone(identifier: "UTC") ?? formatter.timeZone
+        return path.replacingOccurrences(of: "{job}", with: name)
+            .replacingOccurrences(of: "{date}", with: now.formatted(formatter))
+            .replacingOccurrences(of: "{run}", with: runID.map(String.init) ?? "0")
+    }
+}
+
+/// A column of the output file.
+public enum OutputColumn: String, Sendable, CaseIterable {
+    case externalID = "external_id"
+    case applicantEmail = "applicant_email"
+    case applicantName = "applicant_name"
+    case sessionID = "session_id"
+    case sessionURL = "session_url"
+    case expiresAt = "expires_at"
+    case status
+    case file
+    case line
+
+    /// The default columns.
+    public static let defaults: [OutputColumn] = [
+        .externalID, .applicantEmail, .applicantName, .sessionID, .sessionURL, .expiresAt, .status,
+    ]
+}
+
+/// Job values given as flags; each one set overrides the job file.
+public struct JobOverrides: Sendable, Equatable {
+    public var inputs: [String] = []
+    public var format: InputFormat?
+    public var profileID: String?
+    public var ledger: String?
+    public var output: String?
+    public var rejects: String?
+    public var baseURL: String?
+    public var concurrency: Int?
+    public var rateLimit: RateLimit?
+    public var maxAttempts: Int?
+
+    public init() {}
+}

@@ -1,0 +1,223 @@
+import Foundation
+import Yams
+
+/// Reads a job file (YAML, strictly), applies the flags, and checks every value.
+public enum JobLoader {
+    static let topKeys = ["name", "input", "session", "api", "ledger", "output", "rejects", "policy"]
+    static let inputKeys = ["files", "format", "delimiter", "columns", "metadata_columns"]
+    static let sessionKeys = ["profile_id", "redirect_url", "expires_in", "metadata"]
+    static let apiKeys = [
+        "base_url", "key_env", "key_file", "rate_limit", "rate_share", "concurrency", "timeout", "max_attempts",
+        "unknown_outcome", "simulator",
+    ]
+    static let simulatorKeys = ["profiles", "rate_limit", "latency_ms"]
+    static let outputKeys = ["file", "format", "include", "columns", "csv"]
+    static let outputCSVKeys = ["escape_formulas"]
+    static let policyKeys = ["reissue_expired", "reissue_margin", "retry_failed"]
+
+    /// Loads the job at `path` (or only the flags when nil) and checks it.
+    public static func load(path: String?, overrides: JobOverrides) throws(JobError) -> JobConfiguration {
+        var job = JobConfiguration()
+        var base = ""
+        if let path {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+            }
+            base = (path as NSString).deletingLastPathComponent
+            job.name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            try apply(yaml: text, file: path, to: &job)
+            job.inputs = job.inputs.map { resolve($0, base: base) }
+            job.ledgerPath = resolve(job.ledgerPath, base: base)
+            job.outputPath = resolve(job.outputPath, base: base)
+            job.rejectsPath = resolve(job.rejectsPath, base: base)
+            job.api.keyFile = job.api.keyFile.map { resolve($0, base: base) }
+        }
+        apply(overrides, to: &job)
+        try check(job, file: path ?? "flags")
+        return job
+    }
+
+    static func resolve(_ path: String, base: String) -> String {
+        if path == "-" || path.hasPrefix("/") || base.isEmpty { return path }
+        return normalize(base + "/" + path)
+    }
+
+    /// `a/./b/../c` → `a/c`, keeping leading `..` of a relative path.
+    static func normalize(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." {
+                parts.removeLast()
+            } else if part == ".." && path.hasPrefix("/") && parts.isEmpty {
+                continue
+            } else {
+                parts.append(part)
+            }
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
+
+    static func apply(_ overrides: JobOverrides, to job: inout JobConfiguration) {
+        if !overrides.inputs.isEmpty { job.inputs = overrides.inputs }
+        if let value = overrides.format { job.format = value }
+        if let value = overrides.profileID { job.template.profileID = value }
+        if let value = overrides.ledger { job.ledgerPath = value }
+        if let value = overrides.output { job.outputPath = value }
+        if let value = overrides.rejects { job.rejectsPath = value }
+        if let value = overrides.baseURL {
+            job.api.baseURL = value
+            job.api.simulator = nil
+        }
+        if let value = overrides.concurrency { job.api.concurrency = value }
+        if let value = overrides.rateLimit { job.api.rateLimit = value }
+        if let value = overrides.maxAttempts { job.api.maxAttempts = value }
+    }
+
+    // swiftlint:disable:next function_body_length
+    static func apply(yaml: String, file: String, to job: inout JobConfiguration) throws(JobError) {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw .unreadable(path: file, reason: "not valid YAML: \(error)")
+        }
+        guard let root else { throw .unreadable(path: file, reason: "the file is empty") }
+        let top = try YAMLMapping(root, file: file, prefix: "", allowed: topKeys)
+        if let name = try top.string("name") { job.name = name }
+        if let input = try top.mapping("input", allowed: inputKeys) {
+            if let files = try input.strings("files") { job.inputs = files }
+            if let format = try input.choice("format", InputFormat.self) { job.format = format }
+            if let delimiter = try input.string("delimiter") {
+                switch delimiter {
+                case "auto": job.delimiter = nil
+                case ",", ";", "\t": job.delimiter = delimiter.utf8.first
+                case "\\t", "tab": job.delimiter = UInt8(ascii: "\t")
+                default: throw input.fail("delimiter", "'\(delimiter)' is not one of \",\" \";\" \"\\t\" auto")
+                }
+            }
+            var sources: [SessionField: [String]] = [:]
+            if let columns = try input.mapping("columns", allowed: SessionField.allCases.map(\.rawValue)) {
+                for entry in columns.all {
+                    guard let field = SessionField(rawValue: entry.key) else { continue }
+                    sources[field] = try columns.strings(entry.key)
+                }
+            }
+            job.mapping = ColumnMapping(sources: sources, metadataColumns: try input.strings("metadata_columns") ?? [])
+        }
+        if let session = try top.mapping("session", allowed: sessionKeys) {
+            if let value = try session.string("profile_id") { job.template.profileID = value }
+            job.template.redirectURL = try session.string("redirect_url")
+            job.template.expiresIn = try session.int("expires_in")
+            if let (node, line) = session.node("metadata") {
+                guard case .object(let object) = YAMLMapping.json(node) else {
+                    throw .invalidValue(path: file, line: line, key: "session.metadata", message: "expected a mapping")
+                }
+                job.template.metadata = object
+            }
+        }
+        if let api = try top.mapping("api", allowed: apiKeys) {
+            job.api.baseURL = try api.string("base_url")
+            if let value = try api.string("key_env") { job.api.keyEnvironmentVariable = value }
+            job.api.keyFile = try api.string("key_file")
+            if let text = try api.string("rate_limit") {
+                guard let rate = RateLimit(parsing: text) else {
+                    throw api.fail("rate_limit", "'\(text)' is not a rate like 120/min, 2/s or auto")
+                }
+                job.api.rateLimit = rate
+            }
+            if let value = try api.double("rate_share") { job.api.rateShare = value }
+            if let value = try api.int("concurrency") { job.api.concurrency = value }
+            if let value = try api.duration("timeout") { job.api.timeout = value }
+            if let value = try api.int("max_attempts") { job.api.maxAttempts = value }
+            if let value = try api.choice("unknown_outcome", UnknownOutcome.self) { job.api.unknownOutcome = value }
+            if let (node, _) = api.node("simulator") {
+                var settings = SimulatorSettings()
+                if case .mapping = node {
+                    let simulator = try YAMLMapping(node, file: file, prefix: "api.simulator", allowed: simulatorKeys)
+                    settings.profiles = try simulator.strings("profiles") ?? []
+                    if let text = try simulator.string("rate_limit") {
+                        guard let rate = RateLimit(parsing: text), !rate.isAuto else {
+                            throw simulator.fail("rate_limit", "'\(text)' is not a rate like 600/min")
+                        }
+                        settings.rateLimitPerMinute = Int((rate.requestsPerSecond * 60).rounded())
+                    }
+                    if let value = try simulator.int("latency_ms") { settings.latencyMilliseconds = value }
+                }
+                job.api.simulator = settings
+            }
+        }
+        if let value = try top.string("ledger") { job.ledgerPath = value }
+        if let output = try top.mapping("output", allowed: outputKeys) {
+            if let value = try output.string("file") { job.outputPath = value }
+            if let value = try output.choice("format", OutputFormat.self) { job.outputFormat = value }
+            if let value = try output.choice("include", IncludeMode.self) { job.include = value }
+            if let names = try output.strings("columns") {
+                var columns: [OutputColumn] = []
+                for name in names {
+                    guard let column = OutputColumn(rawValue: name) else {
+                        throw output.fail(
+                            "columns",
+                            "'\(name)' is not an output column (\(OutputColumn.allCases.map(\.rawValue).joined(separator: ", ")))"
+                        )
+                    }
+                    columns.append(column)
+                }
+                job.outputColumns = columns
+            }
+            if let csv = try output.mapping("csv", allowed: outputCSVKeys),
+                let escape = try csv.bool("escape_formulas")
+            {
+                job.escapeFormulas = escape
+            }
+        }
+        if let value = try top.string("rejects") { job.rejectsPath = value }
+        if let policy = try top.mapping("policy", allowed: policyKeys) {
+            if let value = try policy.bool("reissue_expired") { job.policy.reissueExpired = value }
+            if let value = try policy.duration("reissue_margin") { job.policy.reissueMargin = value }
+            if let value = try policy.choice("retry_failed", RetryFailed.self) { job.policy.retryFailed = value }
+        }
+    }
+
+    static func check(_ job: JobConfiguration, file: String) throws(JobError) {
+        func invalid(_ key: String, _ message: String) -> JobError {
+            .invalidValue(path: file, line: nil, key: key, message: message)
+        }
+        if job.inputs.isEmpty { throw invalid("input.files", "no input files: name them in the job or with --input") }
+        if UUID(uuidString: job.template.profileID) == nil {
+            throw invalid(
+                "session.profile_id",
+                job.template.profileID.isEmpty
+                    ? "missing: set it in the job or with --profile-id"
+                    : "'\(job.template.profileID)' is not a UUID"
+            )
+        }
+        if let redirect = job.template.redirectURL, let problem = RowValidation.redirectURLProblem(redirect) {
+            throw invalid("session.redirect_url", problem)
+        }
+        if let expires = job.template.expiresIn, let problem = RowValidation.expiresInProblem(expires) {
+            throw invalid("session.expires_in", problem)
+        }
+        if !(1...1024).contains(job.api.concurrency) {
+            throw invalid("api.concurrency", "\(job.api.concurrency) is out of range 1...1024")
+        }
+        if !(1...100).contains(job.api.maxAttempts) {
+            throw invalid("api.max_attempts", "\(job.api.maxAttempts) is out of range 1...100")
+        }
+        if !(job.api.rateShare > 0 && job.api.rateShare <= 1) {
+            throw invalid("api.rate_share", "\(job.api.rateShare) must be above 0 and at most 1")
+        }
+        if job.api.timeout <= .zero { throw invalid("api.timeout", "must be above zero") }
+        if let base = job.api.baseURL, job.api.simulator == nil {
+            do {
+                _ = try APISettings.validateBaseURL(base)
+            } catch {
+                throw invalid("api.base_url", error.description)
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import GRDB
+
+/// One line of the mail-merge file.
+public struct OutputRow: Sendable, Equatable {
+    public var fileIndex: Int
+    public var line: Int
+    public var externalID: String
+    public var email: String?
+    public var name: String?
+    public var sessionID: String
+    public var sessionURL: String
+    public var expiresAt: String?
+    /// `created`, `existing` or `reissued`.
+    public var status: String
+}
+
+/// One line of the rejects file.
+public struct RejectRow: Sendable, Equatable {
+    public var fileIndex: Int
+    public var line: Int
+    public var externalID: String?
+    /// `invalid`, `duplicate`, `failed`, `expired` or `pending`.
+    public var reason: String
+    public var message: String
+}
+
+/// The rows of a run by what became of them.
+public struct RunCounts: Sendable, Equatable, Codable {
+    public var rowsRead = 0
+    public var created = 0
+    public var reissued = 0
+    public var existing = 0
+    public var invalid = 0
+    public var duplicate = 0
+    public var failed = 0
+    public var expired = 0
+    public var pending = 0
+    public var requests = 0
+    public var retries = 0
+    public var rateLimited = 0
+    public var statuses: [String: Int] = [:]
+
+    /// Rows that ended without a session.
+    public var rejected: Int { invalid + duplicate + failed + expired + pending }
+    /// Rows that have a session.
+    public var withSession: Int { created + reissued + existing }
+
+    public init() {}
+}
+
+extension Ledger {
+    /// The SQL condition for a run row that has a session (output), given `r` and `a`.
+    private static let hasSession =
+        "(r.outcome = 'existing' OR (r.outcome IN ('create', 'reissue') AND a.state = 'created'))"
+
+    /// Calls `body` with every output row of `runID`, in input order.
+    public func forEachOutputRow(runID: Int64, _ body: (OutputRow) throws -> Void) throws {
+        try read { db in
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT r.file_index, r.line, r.external_id, r.applicant_email, r.applicant_name, a.session_id,
+                        a.session_url, a.expires_at, r.outcome
+                    FROM run_row r JOIN applicant a ON a.external_id = r.external_id
+                    WHERE r.run_id = ? AND \(Self.hasSession) ORDER BY r.seq
+                    """,
+                arguments: [runID]
+            )
+            while let row = try cursor.next() {
+                let outcome: String = row[8]
+                try body(
+                    OutputRow(
+                        fileIndex: row[0], line: row[1], externalID: row[2], email: row[3], name: row[4],
+                        sessionID: row[5], sessionURL: row[6], expiresAt: row[7],
+                        status: outcome == "create" ? "created" : outcome == "reissue" ? "reissued" : "existing"
+                    )
+                )
+            }
+        }
+    }
+
+    /// Calls `body` with every rejected row of `runID`, in input order.
+    public func forEachReject(runID: Int64, _ body: (RejectRow) throws -> Void) throws {
+        try read { db in
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT r.file_index, r.line, r.external_id, r.outcome, r.message, a.state, a.error_status,
+                        a.error_code, a.error_message, a.error_request_id
+                    FROM run_row r LEFT JOIN applicant a ON a.external_id = r.external_id
+                        AND r.outcome IN ('create', 'reissue')
+                    WHERE r.run_id = ? AND NOT \(Self.hasSession) ORDER BY r.seq
+                    """,
+                arguments: [runID]
+            )
+            while let row = try cursor.next() {
+                let outcome: String = row[3]
+                var reason = outcome
+                var message: String = row[4] ?? ""
+                if outcome == "create" || outcome == "reissue" {
+                    let failure = APIFailure(status: row[6], code: row[7], message: row[8] ?? "", requestID: row[9])
+                    if row[5] == "failed" {
+                        reason = "failed"
+                        message = failure.summary
+                    } else {
+                        reason = "pending"
+                        message = "no definite answer yet (\(failure.summary)): run again to settle it"
+                    }
+                }
+                try body(
+                    RejectRow(fileIndex: row[0], line: row[1], externalID: row[2], reason: reason, message: message))
+            }
+        }
+    }
+
+    /// Counts the rows of `runID` by what became of them.
+    public func counts(runID: Int64) throws -> RunCounts {
+        try read { db in
+            var counts = RunCounts()
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.outcome, a.state, count(*) FROM run_row r LEFT JOIN applicant a
+                        ON a.external_id = r.external_id AND r.outcome IN ('create', 'reissue')
+                    WHERE r.run_id = ? GROUP BY r.outcome, a.state
+                    """,
+                arguments: [runID]
+            )
+            for row in rows {
+                let outcome: String = row[0]
+                let state: String? = row[1]
+                let count: Int = row[2]
+                counts.rowsRead += count
+                switch (outcome, state) {
+                case ("create", "created"): counts.created += count
+                case ("reissue", "created"): counts.reissued += count
+                case ("create", "failed"), ("reissue", "failed"), ("failed", _): counts.failed += count
+                case ("create", _), ("reissue", _): counts.pending += count
+                case ("existing", _): counts.existing += count
+                case ("invalid", _): counts.invalid += count
+                case ("duplicate", _): counts.duplicate += count
+                default: counts.expired += count
+                }
+            }
+            return counts
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+
+/// The memory of every session ever created with it: one SQLite file in WAL mode.
+///
+/// Opened once per run. Every write goes through ``write(_:)`` as one transaction; the
+/// schema (``LedgerSchema``) holds the invariants.
+public final class Ledger: Sendable {
+    /// The ledger file's path.
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// Opens (creating with mode 0600, in folders made 0700) and migrates the ledger at `path`.
+    public init(path: String) throws(LedgerError) {
+        self.path = path
+        do {
+            try PrivateFiles.prepareFile(at: path)
+        } catch {
+            throw .cannotOpen(path: path, reason: "\(error)")
+        }
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(5)
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            let migrator = LedgerSchema.migrator
+            let superseded = try queue.read { db in try migrator.hasBeenSuperseded(db) }
+            if superseded {
+                throw LedgerError.tooNew(path: path, version: "newer than \(migrator.migrations.last ?? "v1")")
+            }
+            try migrator.migrate(queue)
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw .cannotOpen(path: path, reason: Self.describe(error))
+        }
+    }
+
+    /// Runs `body` in one write transaction; a database error becomes a ``LedgerError``, any
+    /// other error from `body` rolls the transaction back and is rethrown as it is.
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.write(body)
+        } catch let error as DatabaseError {
+            throw LedgerError.database(path: path, reason: Self.describe(error))
+        }
+    }
+
+    /// Runs `body` with a read-only view; errors as in ``write(_:)``.
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.read(body)
+        } catch let error as DatabaseError {
+            throw LedgerError.database(path: path, reason: Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return error.message ?? "\(error.resultCode)"
+        }
+        return "\(error)"
+    }
+}
+
+extension Ledger {
+    /// Records the start of a run and its inputs; returns the run's id.
+    public func startRun(job: String, inputs: [(path: String, size: Int64?)], simulated: Bool, now: Date) throws
+        -> Int64
+    {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO run (job, started_at, host, pid, simulated) VALUES (?, ?, ?, ?, ?)",
+                arguments: [job, Timestamp.string(now), ProcessInfo.processInfo.hostName, Int(getpid()), simulated]
+            )
+            let runID = db.lastInsertedRowID
+            for (index, input) in inputs.enumerated() {
+                try db.execute(
+                    sql: "INSERT INTO run_input (run_id, file_index, path, size) VALUES (?, ?, ?, ?)",
+                    arguments: [runID, index, input.path, input.size]
+                )
+            }
+            return runID
+        }
+    }
+
+    /// Records how a run ended.
+    public func finishRun(_ runID: Int64, exitCode: Int32, counts: RunCounts, now: Date) throws {
+        let json = String(decoding: (try? JSONEncoder().encode(counts)) ?? Data("{}".utf8), as: UTF8.self)
+        try write { db in
+            try db.execute(
+                sql: "UPDATE run SET finished_at = ?, exit_code = ?, counts = ? WHERE id = ?",
+                arguments: [Timestamp.string(now), Int(exitCode), json, runID]
+            )
+        }
+    }
+
+    /// The input paths of a run, by file index.
+    public func inputPaths(runID: Int64) throws -> [String] {
+        try read { db in
+            try String.fetchAll(
+                db, sql: "SELECT path FROM run_input WHERE run_id = ? ORDER BY file_index", arguments: [runID])
+        }
+    }
+}

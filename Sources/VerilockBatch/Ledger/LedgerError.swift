@@ -1,0 +1,30 @@
+import Foundation
+
+/// A problem with the ledger file: the run stops.
+public enum LedgerError: Error, Sendable, Equatable {
+    /// The ledger cannot be opened, created or migrated.
+    case cannotOpen(path: String, reason: String)
+    /// A read or write failed.
+    case database(path: String, reason: String)
+    /// Another run holds the ledger.
+    case locked(path: String, holder: String)
+    /// The ledger was written by a newer version of the tool.
+    case tooNew(path: String, version: String)
+}
+
+extension LedgerError: LocalizedError, CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason):
+            "cannot open the ledger \(path): \(reason)"
+        case .database(let path, let reason):
+            "ledger \(path): \(reason)"
+        case .locked(let path, let holder):
+            "another run holds the ledger \(path) (\(holder)): wait for it to finish, then run again"
+        case .tooNew(let path, let version):
+            "the ledger \(path) has schema \(version), newer than this verilock-batch knows: upgrade the tool"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,84 @@
+import GRDB
+
+/// The ledger's schema: every migration, versioned, in one place. Invariants live here
+/// (UNIQUE, NOT NULL, CHECK), not in Swift checks.
+enum LedgerSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE run (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        job TEXT NOT NULL,
+                        started_at TEXT NOT NULL,
+                        finished_at TEXT,
+                        exit_code INTEGER,
+                        counts TEXT,
+                        host TEXT NOT NULL,
+                        pid INTEGER NOT NULL,
+                        simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1))
+                    );
+                    CREATE TABLE run_input (
+                        run_id INTEGER NOT NULL REFERENCES run(id),
+                        file_index INTEGER NOT NULL CHECK (file_index >= 0),
+                        path TEXT NOT NULL,
+                        size INTEGER,
+                        PRIMARY KEY (run_id, file_index)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE applicant (
+                        external_id TEXT PRIMARY KEY NOT NULL CHECK (length(external_id) BETWEEN 1 AND 255),
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'created', 'failed')),
+                        generation INTEGER NOT NULL CHECK (generation >= 1),
+                        idempotency_key TEXT NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        request_body BLOB,
+                        session_id TEXT,
+                        session_url TEXT,
+                        session_token TEXT,
+                        expires_at TEXT,
+                        expires_epoch INTEGER,
+                        error_status INTEGER,
+                        error_code TEXT,
+                        error_message TEXT,
+                        error_request_id TEXT,
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL,
+                        run_id INTEGER NOT NULL REFERENCES run(id),
+                        CHECK (state <> 'created' OR (session_id IS NOT NULL AND session_url IS NOT NULL)),
+                        CHECK (state <> 'pending' OR request_body IS NOT NULL)
+                    );
+                    CREATE INDEX applicant_pending ON applicant(state) WHERE state = 'pending';
+                    CREATE TABLE session (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        external_id TEXT NOT NULL REFERENCES applicant(external_id),
+                        generation INTEGER NOT NULL CHECK (generation >= 1),
+                        url TEXT NOT NULL,
+                        token TEXT,
+                        expires_at TEXT,
+                        created_at TEXT NOT NULL,
+                        run_id INTEGER NOT NULL REFERENCES run(id),
+                        UNIQUE (external_id, generation)
+                    );
+                    CREATE TABLE run_row (
+                        run_id INTEGER NOT NULL REFERENCES run(id),
+                        seq INTEGER NOT NULL CHECK (seq >= 0),
+                        file_index INTEGER NOT NULL,
+                        line INTEGER NOT NULL CHECK (line >= 1),
+                        external_id TEXT,
+                        outcome TEXT NOT NULL CHECK (outcome IN
+                            ('create', 'reissue', 'existing', 'invalid', 'duplicate', 'failed', 'expired')),
+                        message TEXT,
+                        applicant_email TEXT,
+                        applicant_name TEXT,
+                        PRIMARY KEY (run_id, seq),
+                        CHECK (outcome IN ('invalid', 'duplicate') OR external_id IS NOT NULL)
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX run_row_first_occurrence ON run_row(run_id, external_id)
+                        WHERE outcome NOT IN ('invalid', 'duplicate');
+                    """
+            )
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,36 @@
+/// Writing CSV fields: RFC 4180 quoting, and spreadsheet-formula neutralisation.
+public enum CSVFormat {
+    /// Appends `value` as one CSV field.
+    ///
+    /// A field that starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be run as a
+    /// formula by a spreadsheet; with `escapeFormulas` it gets a leading `'` (the OWASP advice).
+    public static func appendField(_ value: String, escapeFormulas: Bool, to out: inout [UInt8]) {
+        var needsQuotes = false
+        var neutralise = false
+        if escapeFormulas, let first = value.utf8.first {
+            neutralise = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
+                .contains(first)
+        }
+        for byte in value.utf8
+        where byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D {
+            needsQuotes = true
+            break
+        }
+        if needsQuotes { out.append(UInt8(ascii: "\"")) }
+        if neutralise { out.append(UInt8(ascii: "'")) }
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: "\"") { out.append(byte) }
+            out.append(byte)
+        }
+        if needsQuotes { out.append(UInt8(ascii: "\"")) }
+    }
+
+    /// Appends a whole record and its line end.
+    public static func appendRecord(_ values: [String], escapeFormulas: Bool, to out: inout [UInt8]) {
+        for (index, value) in values.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendField(value, escapeFormulas: escapeFormulas, to: &out)
+        }
+        out.append(UInt8(ascii: "\n"))
+    }
+}

@@ -1,0 +1,89 @@
+/// Writes a run's output (mail-merge) and rejects files from the ledger, atomically.
+///
+/// Both are made from the ledger's rows for the run, so a run and a later `export` write the
+/// same files; together they hold every row the run read, each exactly once.
+public struct ResultFiles {
+    let ledger: Ledger
+    let runID: Int64
+    let inputPaths: [String]
+
+    /// Writer for `runID`'s files, naming inputs by `inputPaths` (by file index).
+    public init(ledger: Ledger, runID: Int64, inputPaths: [String]) {
+        self.ledger = ledger
+        self.runID = runID
+        self.inputPaths = inputPaths
+    }
+
+    private func file(_ index: Int) -> String { inputPaths.indices.contains(index) ? inputPaths[index] : "?" }
+
+    /// Writes the output file; returns how many rows it holds.
+    @discardableResult
+    public func writeOutput(
+        to path: String,
+        format: OutputFormat,
+        columns: [OutputColumn],
+        include: IncludeMode,
+        escapeFormulas: Bool
+    ) throws -> Int {
+        let writer = try AtomicFileWriter(path: path)
+        var line: [UInt8] = []
+        if format == .csv {
+            CSVFormat.appendRecord(columns.map(\.rawValue), escapeFormulas: false, to: &line)
+            try writer.write(line)
+        }
+        var count = 0
+        try ledger.forEachOutputRow(runID: runID) { row in
+            if include == .new && row.status == "existing" { return }
+            let values = columns.map { column -> String? in
+                switch column {
+                case .externalID: row.externalID
+                case .applicantEmail: row.email
+                case .applicantName: row.name
+                case .sessionID: row.sessionID
+                case .sessionURL: row.sessionURL
+                case .expiresAt: row.expiresAt
+                case .status: row.status
+                case .file: file(row.fileIndex)
+                case .line: String(row.line)
+                }
+            }
+            line.removeAll(keepingCapacity: true)
+            switch format {
+            case .csv: CSVFormat.appendRecord(values.map { $0 ?? "" }, escapeFormulas: escapeFormulas, to: &line)
+            case .ndjson:
+                var members: [(key: String, value: JSONValue)] = []
+                for (column, value) in zip(columns, values) {
+                    members.append((column.rawValue, value.map(JSONValue.string) ?? .null))
+                }
+                JSONValue.appendObject(members, to: &line)
+                line.append(UInt8(ascii: "\n"))
+            }
+            try writer.write(line)
+            count += 1
+        }
+        try writer.commit()
+        return count
+    }
+
+    /// Writes the rejects file (CSV: file, line, external_id, reason, error); returns its row count.
+    @discardableResult
+    public func writeRejects(to path: String, escapeFormulas: Bool) throws -> Int {
+        let writer = try AtomicFileWriter(path: path)
+        var line: [UInt8] = []
+        CSVFormat.appendRecord(["file", "line", "external_id", "reason", "error"], escapeFormulas: false, to: &line)
+        try writer.write(line)
+        var count = 0
+        try ledger.forEachReject(runID: runID) { row in
+            line.removeAll(keepingCapacity: true)
+            CSVFormat.appendRecord(
+                [file(row.fileIndex), String(row.line), row.externalID ?? "", row.reason, row.message],
+                escapeFormulas: escapeFormulas,
+                to: &line
+            )
+            try writer.write(line)
+            count += 1
+        }
+        try writer.commit()
+        return count
+    }
+}

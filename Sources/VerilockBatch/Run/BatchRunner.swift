@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+
+/// One run of a job: the product's pipeline.
+///
+/// 1. **Read**: stream every input file (CSV or NDJSON) as ``RawRecord`` values.
+/// 2. **Validate**: map each record to an ``ApplicantRow`` or a ``RowRejection`` (``RowMapper``).
+/// 3. **Dedupe and plan**: against this run (the first occurrence wins) and the ledger
+///    (``RowPlan``); record each row's plan and, for rows to send, their intent (`pending`, with
+///    the Idempotency-Key) in one ledger transaction, before anything is sent (``InputStage``).
+/// 4. **Send**: every pending create, at most `concurrency` in flight, under the rate limiter,
+///    with retries (``SendStage``, ``SessionSender``).
+/// 5. **Record**: each outcome in the ledger, in batches, by the parent task alone.
+/// 6. **Write**: the output and rejects files from the ledger, atomically (``ResultFiles``).
+///
+/// Collaborators are passed in: the API (``SessionsAPI``), the clock the limiter and backoff
+/// sleep on, the wall clock for timestamps and expiry, and the jitter source.
+public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
+    let job: JobConfiguration
+    let api: any SessionsAPI
+    let clock: C
+    let now: @Sendable () -> Date
+    let jitter: @Sendable () -> Double
+    let logger: Logger
+
+    /// A runner for `job` over the given collaborators.
+    public init(
+        job: JobConfiguration,
+        api: any SessionsAPI,
+        clock: C,
+        now: @escaping @Sendable () -> Date = { Date() },
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        logger: Logger
+    ) {
+        self.job = job
+        self.api = api
+        self.clock = clock
+        self.now = now
+        self.jitter = jitter
+        self.logger = logger
+    }
+
+    /// Runs the job; returns the report (whose exit code the CLI returns). Throws only for
+    /// problems that stop the run before its files are written (job, input, ledger, output).
+    public func run() async throws -> RunReport {
+        let started = now()
+        let startInstant = clock.now
+        let ledgerPath = job.expand(job.ledgerPath, runID: nil, now: started)
+        let lock = try LedgerLock(ledgerPath: ledgerPath, now: started)
+        defer { withExtendedLifetime(lock) {} }
+        let paths = try InputStage.expandInputs(job.inputs)
+        let ledger = try Ledger(path: ledgerPath)
+        let sizes = paths.map { path -> (path: String, size: Int64?) in
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
+            return (path, path == "-" ? nil : size)
+        }
+        let runID = try ledger.startRun(job: job.name, inputs: sizes, simulated: job.api.simulator != nil, now: started)
+        var runLogger = logger
+        runLogger[metadataKey: "run"] = "\(runID)"
+
+        // Stages 1-3.
+        let rowsRead = try InputStage(job: job, ledger: ledger, runID: runID, now: started, logger: runLogger).run(
+            paths: paths)
+        runLogger.info("inputs read", metadata: ["rows": "\(rowsRead)"])
+
+        // Stages 4-5.
+        let limiter = RateLimiter(
+            requestsPerSecond: job.api.rateLimit.requestsPerSecond * job.api.rateShare,
+            burst: 2,
+            clock: clock
+        )
+        let sender = SessionSender(
+            api: api,
+            limiter: limiter,
+            policy: RetryPolicy(maxAttempts: job.api.maxAttempts),
+            rateShare: job.api.rateShare,
+            clock: clock,
+            jitter: jitter,
+            now: now,
+            logger: runLogger
+        )
+        let sendStart = clock.now
+        let (stats, stop) = try await SendStage(
+            ledger: ledger, runID: runID, sender: sender, concurrency: job.api.concurrency, now: now,
+            logger: runLogger
+        ).run()
+        let sendSeconds = Self.seconds(sendStart.duration(to: clock.now))
+
+        // Stage 6.
+        var counts = try ledger.counts(runID: runID)
+        counts.requests = stats.requests
+        counts.retries = stats.retries
+        counts.rateLimited = stats.rateLimited
+        counts.statuses = stats.statuses
+        let outputPath = job.expand(job.outputPath, runID: runID, now: started)
+        let rejectsPath = job.expand(job.rejectsPath, runID: runID, now: started)
+        let files = ResultFiles(ledger: ledger, runID: runID, inputPaths: paths)
+        let outputRows = try files.writeOutput(
+            to: outputPath, format: job.outputFormat, columns: job.outputColumns, include: job.include,
+            escapeFormulas: job.escapeFormulas
+        )
+        let rejectedRows = try files.writeRejects(to: rejectsPath, escapeFormulas: job.escapeFormulas)
+
+        let exitCode = stop.map { ExitStatus(for: $0).rawValue } ?? RunReport.exitCode(for: counts)
+        let report = RunReport(
+            runID: runID,
+            job: job.name,
+            counts: counts,
+            outputPath: outputPath,
+            outputRows: outputRows,
+            rejectsPath: rejectsPath,
+            rejectedRows: rejectedRows,
+            durationSeconds: Self.seconds(startInstant.duration(to: clock.now)),
+            achievedRate: sendSeconds > 0 ? Double(stats.requests) / sendSeconds : 0,
+            simulated: job.api.simulator != nil,
+            stoppedBecause: stop?.description,
+            exitCode: exitCode
+        )
+        try ledger.finishRun(runID, exitCode: exitCode, counts: counts, now: now())
+        return report
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+
+/// Stages 1 to 3 of a run: read every input, validate each row, dedupe it against this run and
+/// the ledger, and record its plan (and, for rows to send, the intent) in the ledger.
+///
+/// The whole stage is one ledger transaction: if an input turns out unreadable half-way, nothing
+/// of this run is recorded and nothing is sent.
+struct InputStage {
+    let job: JobConfiguration
+    let ledger: Ledger
+    let runID: Int64
+    let now: Date
+    let logger: Logger
+
+    /// Rows per ledger batch; the transaction spans them all.
+    static let batchSize = 2048
+
+    /// Expands globs; a pattern that matches nothing, or a missing file, is an error.
+    static func expandInputs(_ patterns: [String]) throws(InputError) -> [String] {
+        var paths: [String] = []
+        for pattern in patterns {
+            if pattern == "-" || !pattern.contains(where: { "*?[".contains($0) }) {
+                if pattern != "-" && !FileManager.default.fileExists(atPath: pattern) { throw .missing(path: pattern) }
+                paths.append(pattern)
+                continue
+            }
+            var result = glob_t()
+            defer { globfree(&result) }
+            guard glob(pattern, 0, nil, &result) == 0 else { throw .missing(path: pattern) }
+            var matches: [String] = []
+            for index in 0..<Int(result.gl_pathc) {
+                if let pointer = result.gl_pathv[index] { matches.append(String(cString: pointer)) }
+            }
+            paths.append(contentsOf: matches.sorted())
+        }
+        return paths
+    }
+
+    /// Reads `paths` and records every row; returns how many rows were read.
+    func run(paths: [String]) throws -> Int {
+        let nowEpoch = Int64(now.timeIntervalSince1970)
+        let stamp = Timestamp.string(now)
+        return try ledger.write { db in
+            let rows = LedgerRows(db: db, runID: runID)
+            var seq: Int64 = 0
+            for (fileIndex, path) in paths.enumerated() {
+                let source = try ByteChunkReader(path: path)
+                let format = job.format.resolved(for: path)
+                logger.info("reading input", metadata: ["file": "\(path)", "format": "\(format.rawValue)"])
+                switch format {
+                case .ndjson:
+                    var reader = NDJSONReader(source: source)
+                    let mapper = RowMapper(ndjsonMapping: job.mapping)
+                    while let record = try reader.next() {
+                        try self.record(
+                            record, mapper: mapper, fileIndex: fileIndex, seq: seq, rows: rows, nowEpoch: nowEpoch,
+                            stamp: stamp, paths: paths
+                        )
+                        seq += 1
+                    }
+                case .csv, .auto:
+                    var reader = try CSVReader(source: source, delimiter: job.delimiter)
+                    let mapper = try RowMapper(csvHeader: reader.header, mapping: job.mapping, path: path)
+                    while let record = try reader.next() {
+                        try self.record(
+                            record, mapper: mapper, fileIndex: fileIndex, seq: seq, rows: rows, nowEpoch: nowEpoch,
+                            stamp: stamp, paths: paths
+                        )
+                        seq += 1
+                    }
+                }
+            }
+            return Int(seq)
+        }
+    }
+
+    private func record(
+        _ raw: RawRecord,
+        mapper: RowMapper,
+        fileIndex: Int,
+        seq: Int64,
+        rows: LedgerRows,
+        nowEpoch: Int64,
+        stamp: String,
+        paths: [String]
+    ) throws {
+        var entry = RunRowRecord(seq: seq, fileIndex: fileIndex, line: raw.line, outcome: .invalid)
+        let row: ApplicantRow
+        switch mapper.map(raw.content) {
+        case .failure(let rejection):
+            entry.externalID = rejection.externalID
+            entry.message = rejection.message
+            _ = try rows.insert(entry)
+            return
+        case .success(let mapped):
+            row = mapped
+        }
+        entry.externalID = row.externalID
+        entry.email = row.email
+        entry.name = row.name
+        let body = LazyBody(template: job.template, row: row)
+        let plan = RowPlan.plan(
+            entry: try rows.entry(row.externalID),
+            fingerprint: { body.fingerprint },
+            nowEpoch: nowEpoch,
+            policy: job.policy
+        )
+        let generation: Int?
+        switch plan {
+        case .create(let next), .settle(let next):
+            entry.outcome = .create
+            generation = next
+        case .reissue(let next):
+            entry.outcome = .reissue
+            generation = next
+        case .existing:
+            entry.outcome = .existing
+            generation = nil
+        case .expired:
+            entry.outcome = .expired
+            entry.message = "the link has expired and policy.reissue_expired is off"
+            generation = nil
+        case .failedBefore(let failure):
+            entry.outcome = .failed
+            entry.message = "failed before, data unchanged (\(failure.summary)): fix the row or set policy.retry_failed"
+            generation = nil
+        }
+        guard try rows.insert(entry) else {
+            let first = try rows.firstOccurrence(row.externalID)
+            entry.outcome = .duplicate
+            entry.email = nil
+            entry.name = nil
+            let place = first.map { "\(paths[$0.fileIndex]):\($0.line)" } ?? "an earlier line"
+            entry.message = "duplicate external_id \(RowValidation.quoted(row.externalID)): first seen at \(place)"
+            _ = try rows.insert(entry)
+            return
+        }
+        if let generation {
+            try rows.recordIntent(
+                externalID: row.externalID,
+                generation: generation,
+                idempotencyKey: job.template.idempotencyKey(externalID: row.externalID, generation: generation),
+                fingerprint: body.fingerprint,
+                body: body.bytes,
+                now: stamp
+            )
+        }
+    }
+}
+
+/// A row's request body and fingerprint, computed once and only when asked for.
+final class LazyBody {
+    private let template: SessionTemplate
+    private let row: ApplicantRow
+    private var cachedBytes: [UInt8]?
+    private var cachedFingerprint: String?
+
+    init(template: SessionTemplate, row: ApplicantRow) {
+        self.template = template
+        self.row = row
+    }
+
+    var bytes: [UInt8] {
+        if let cachedBytes { return cachedBytes }
+        let bytes = template.requestBody(for: row)
+        cachedBytes = bytes
+        return bytes
+    }
+
+    var fingerprint: String {
+        if let cachedFingerprint { return cachedFingerprint }
+        let value = SHA256.hexDigest(bytes)
+        cachedFingerprint = value
+        return value
+    }
+}

@@ -1,0 +1,50 @@
+/// What a run does with a valid row, given what the ledger knows of it (DESIGN.md section 4):
+///
+/// | ledger says | plan |
+/// | --- | --- |
+/// | nothing | ``RowPlan/create(generation:)`` 1 |
+/// | created, link valid past the margin | ``RowPlan/existing`` |
+/// | created, expired or within the margin, reissue on | ``RowPlan/reissue(generation:)`` n+1 |
+/// | created, expired, reissue off | ``RowPlan/expired`` |
+/// | pending | ``RowPlan/settle(generation:)``: resend with the same key |
+/// | failed, and retry_failed allows it | ``RowPlan/create(generation:)`` n+1 (a new key: the body or the attempt is new) |
+/// | failed otherwise | ``RowPlan/failedBefore(_:)`` with the stored error |
+public enum RowPlan: Sendable, Equatable {
+    case create(generation: Int)
+    case reissue(generation: Int)
+    case settle(generation: Int)
+    case existing
+    case expired
+    case failedBefore(APIFailure)
+
+    /// Plans a row.
+    /// - Parameters:
+    ///   - entry: the ledger's entry for the row's external_id.
+    ///   - fingerprint: the fingerprint of the row's request body now (computed only when needed).
+    ///   - nowEpoch: the current time in seconds since 1970.
+    public static func plan(
+        entry: ApplicantEntry?,
+        fingerprint: () -> String,
+        nowEpoch: Int64,
+        policy: RerunPolicy
+    ) -> RowPlan {
+        guard let entry else { return .create(generation: 1) }
+        switch entry.state {
+        case "created":
+            let margin = policy.reissueMargin.components.seconds
+            guard let expires = entry.expiresEpoch, expires <= nowEpoch + margin else { return .existing }
+            return policy.reissueExpired ? .reissue(generation: entry.generation + 1) : .expired
+        case "pending":
+            return .settle(generation: entry.generation)
+        default:
+            let stored = entry.failure ?? APIFailure(status: nil, code: nil, message: "failed", requestID: nil)
+            switch policy.retryFailed {
+            case .always: return .create(generation: entry.generation + 1)
+            case .never: return .failedBefore(stored)
+            case .changed:
+                return fingerprint() == entry.fingerprint
+                    ? .failedBefore(stored) : .create(generation: entry.generation + 1)
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// How a run ended: counts, files, timing, and the exit code the CLI returns.
+public struct RunReport: Sendable, Equatable, Codable {
+    /// The run's id in the ledger.
+    public var runID: Int64
+    /// The job's name.
+    public var job: String
+    /// Rows by outcome, requests by status.
+    public var counts: RunCounts
+    /// The output file's path.
+    public var outputPath: String
+    /// Rows in the output file.
+    public var outputRows: Int
+    /// The rejects file's path.
+    public var rejectsPath: String
+    /// Rows in the rejects file.
+    public var rejectedRows: Int
+    /// Seconds from start to end.
+    public var durationSeconds: Double
+    /// Requests per second while sending.
+    public var achievedRate: Double
+    /// Whether the run went to the built-in simulator.
+    public var simulated: Bool
+    /// What stopped the run early, if anything.
+    public var stoppedBecause: String?
+    /// The process exit code (DESIGN.md section 7).
+    public var exitCode: Int32
+
+    /// The exit code for these counts when the run was not stopped: 0 when every row has a
+    /// session, 69 when rows are left pending (the API did not answer), 1 when rows were rejected.
+    public static func exitCode(for counts: RunCounts) -> Int32 {
+        if counts.pending > 0 { return ExitStatus.unavailable.rawValue }
+        return counts.rejected > 0 ? ExitStatus.someRejected.rawValue : ExitStatus.success.rawValue
+    }
+
+    /// The summary block printed on stderr at the end of a run.
+    public var summary: String {
+        var lines = [
+            "verilock-batch run \(runID) of job '\(job)'\(simulated ? " (against the simulator)" : ""):",
+            "  rows read   \(counts.rowsRead)",
+            "  created     \(counts.created)",
+            "  reissued    \(counts.reissued)",
+            "  existing    \(counts.existing)",
+            "  rejected    \(counts.rejected) (invalid \(counts.invalid), duplicate \(counts.duplicate), "
+                + "failed \(counts.failed), expired \(counts.expired), pending \(counts.pending))",
+            "  requests    \(counts.requests) (retries \(counts.retries), 429s \(counts.rateLimited))"
+                + String(format: ", %.1f/s", achievedRate),
+            String(format: "  duration    %.2f s", durationSeconds),
+            "  output      \(outputPath) (\(outputRows) rows)",
+            "  rejects     \(rejectsPath) (\(rejectedRows) rows)",
+        ]
+        if let stoppedBecause { lines.append("  stopped     \(stoppedBecause)") }
+        lines.append("  exit code   \(exitCode)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The process exit codes (DESIGN.md section 7), mapped from outcomes and errors in one place.
+public enum ExitStatus: Int32, Sendable {
+    case success = 0
+    case someRejected = 1
+    case usage = 64
+    case unreadableInput = 65
+    case missingInput = 66
+    case unavailable = 69
+    case cannotWrite = 73
+    case ledgerBusy = 75
+    case keyRefused = 77
+    case invalidJob = 78
+    case interrupted = 130
+    case terminated = 143
+
+    /// The exit code for an error that stopped a command.
+    public init(for error: any Error) {
+        switch error {
+        case let error as InputError:
+            switch error {
+            case .missing: self = .missingInput
+            case .unreadable, .malformed: self = .unreadableInput
+            case .missingColumn: self = .invalidJob
+            }
+        case let error as JobError:
+            if case .invalidFlag = error { self = .usage } else { self = .invalidJob }
+        case let error as APIError:
+            switch error {
+            case .keyRefused: self = .keyRefused
+            case .missingKey, .unreadableKeyFile, .insecureBaseURL, .liveKeyWithSimulator: self = .invalidJob
+            }
+        case let error as LedgerError:
+            if case .locked = error { self = .ledgerBusy } else { self = .cannotWrite }
+        case is FileWriteError: self = .cannotWrite
+        default: self = .cannotWrite
+        }
+    }
+}

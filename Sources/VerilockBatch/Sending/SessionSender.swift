@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+
+/// How one row's create ended.
+public enum SendOutcome: Sendable, Equatable {
+    /// The API created the session (or replayed the one it created before).
+    case created(CreatedSession)
+    /// The API refused the row for good (400, 404, 422).
+    case failed(APIFailure)
+    /// No definite answer within the attempts: the row stays pending for the next run.
+    case unresolved(APIFailure)
+}
+
+/// A row's outcome with what it cost, for the run's counters.
+public struct SendResult: Sendable, Equatable {
+    /// How it ended.
+    public var outcome: SendOutcome
+    /// The HTTP status of every attempt; 0 where no answer came.
+    public var statuses: [Int] = []
+    /// Requests sent again after a retryable answer.
+    public var retries = 0
+    /// 429 answers received.
+    public var rateLimited = 0
+}
+
+/// Sends one create with retries, under the shared rate limiter. Never throws for a row's own
+/// problems (they become a ``SendOutcome``); throws only to stop the whole run.
+public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
+    /// The most 429 answers one row tolerates before it is left pending.
+    public static var maxRateLimitedPerRow: Int { 50 }
+
+    let api: any SessionsAPI
+    let limiter: RateLimiter<C>
+    let policy: RetryPolicy
+    let rateShare: Double
+    let clock: C
+    let jitter: @Sendable () -> Double
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    /// A sender over the given collaborators.
+    public init(
+        api: any SessionsAPI,
+        limiter: RateLimiter<C>,
+        policy: RetryPolicy,
+        rateShare: Double = 1,
+        clock: C,
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        now: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger
+    ) {
+        self.api = api
+        self.limiter = limiter
+        self.policy = policy
+        self.rateShare = rateShare
+        self.clock = clock
+        self.jitter = jitter
+        self.now = now
+        self.logger = logger
+    }
+
+    /// Sends `request` until it has a definite answer, the attempts run out, or the run must stop.
+    public func send(_ request: CreateSessionRequest) async throws(APIError) -> SendResult {
+        var result = SendResult(
+            outcome: .unresolved(APIFailure(status: nil, code: nil, message: "not sent", requestID: nil)))
+        var failedAttempts = 0
+        var lastFailure = APIFailure(status: nil, code: nil, message: "not sent", requestID: nil)
+        while true {
+            do {
+                try await limiter.acquire()
+            } catch {
+                result.outcome = .unresolved(lastFailure.interrupted)
+                return result
+            }
+            let response: APIResponse
+            do {
+                response = try await api.createSession(request)
+            } catch {
+                result.statuses.append(0)
+                lastFailure = APIFailure(status: nil, code: "transport", message: "no answer: \(error)", requestID: nil)
+                failedAttempts += 1
+                if !(await retryAfterBackoff(failedAttempts, external: request.externalID, failure: lastFailure)) {
+                    result.outcome = .unresolved(lastFailure)
+                    return result
+                }
+                result.retries += 1
+                continue
+            }
+            result.statuses.append(response.status)
+            if let limit = response.rateLimitLimit, limit > 0 {
+                let allowed = Double(limit) / 60 * rateShare
+                if await limiter.tighten(to: allowed) {
+                    logger.notice(
+                        "the server reports a smaller rate limit; slowing down", metadata: ["limit_per_min": "\(limit)"]
+                    )
+                }
+            }
+            switch ResponseClass(status: response.status) {
+            case .success:
+                if let session = try? JSONDecoder().decode(CreatedSession.self, from: Data(response.body)) {
+                    result.outcome = .created(session)
+                    return result
+                }
+                lastFailure = APIFailure(
+                    status: response.status, code: "unreadable_response",
+                    message: "the API answered \(response.status) with a body that is not a session",
+                    requestID: response.requestID
+                )
+                result.outcome = .unresolved(lastFailure)
+                return result
+            case .failRow:
+                result.outcome = .failed(APIFailure(response: response))
+                return result
+            case .stopRun:
+                throw .keyRefused(APIFailure(response: response))
+            case .rateLimited:
+                result.rateLimited += 1
+                lastFailure = APIFailure(response: response)
+                let pause =
+                    policy.retryAfter(response.retryAfter, now: now()) ?? Self.bodyRetryAfter(response, policy)
+                    ?? policy.backoff(retry: result.rateLimited, jitter: jitter())
+                logger.debug("rate limited; pausing all requests", metadata: ["pause": "\(pause)"])
+                await limiter.pause(for: pause)
+                if result.rateLimited >= Self.maxRateLimitedPerRow {
+                    result.outcome = .unresolved(lastFailure)
+                    return result
+                }
+                result.retries += 1
+            case .unavailable, .retry:
+                lastFailure = APIFailure(response: response)
+                failedAttempts += 1
+                if ResponseClass(status: response.status) == .unavailable,
+                    let pause = policy.retryAfter(response.retryAfter, now: now())
+                {
+                    await limiter.pause(for: pause)
+                }
+                if !(await retryAfterBackoff(failedAttempts, external: request.externalID, failure: lastFailure)) {
+                    result.outcome = .unresolved(lastFailure)
+                    return result
+                }
+                result.retries += 1
+            }
+        }
+    }
+
+    /// Sleeps the backoff before the next attempt; false when no attempt is left (or cancelled).
+    private func retryAfterBackoff(_ failedAttempts: Int, external: String, failure: APIFailure) async -> Bool {
+        guard failedAttempts < policy.maxAttempts else { return false }
+        let delay = policy.backoff(retry: failedAttempts, jitter: jitter())
+        logger.debug(
+            "retrying",
+            metadata: [
+                "external_id": "\(external)", "attempt": "\(failedAttempts)", "status": "\(failure.status ?? 0)",
+            ]
+        )
+        do {
+            try await clock.sleep(for: delay, tolerance: nil)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// `details.retry_after` from a 429 body, in seconds.
+    private static func bodyRetryAfter(_ response: APIResponse, _ policy: RetryPolicy) -> Duration? {
+        guard
+            let seconds = (try? JSONDecoder().decode(RateLimitBody.self, from: Data(response.body)))?.details?
+                .retryAfter,
+            seconds >= 0
+        else { return nil }
+        return min(.milliseconds(Int64(seconds * 1000)), policy.maxRetryAfter)
+    }
+}
+
+extension APIFailure {
+    /// The same failure, noting that the run was interrupted before an answer came.
+    var interrupted: APIFailure {
+        var copy = self
+        copy.message = status == nil && code == nil ? "interrupted before an answer came" : message
+        return copy
+    }
+}
+
+/// The part of a 429 body that carries `details.retry_after`.
+private struct RateLimitBody: Decodable {
+    struct Details: Decodable {
+        var retryAfter: Double?
+        enum CodingKeys: String, CodingKey { case retryAfter = "retry_after" }
+    }
+    var details: Details?
+}

@@ -1,0 +1,134 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Builds the simulator's router over `state`: the API under `/api/v1`, the admin routes under
+/// `/_admin`.
+public func buildSimulatorRouter(state: SimulatorState) -> Router<BasicRequestContext> {
+    let router = Router()
+    let latency = state.configuration.latencyMilliseconds
+    router.post("/api/v1/sessions") { request, _ -> Response in
+        let (refusal, rateHeaders) = await state.admit(authorization: request.headers[.authorization])
+        if let refusal { return response(refusal) }
+        let body = try await request.body.collect(upTo: 2 << 20)
+        let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
+        switch await state.begin(idempotencyKey: key, body: Array(buffer: body)) {
+        case .answer(let answer):
+            return response(answer, extra: rateHeaders)
+        case .ticket(let ticket):
+            if latency > 0 { try await Task.sleep(for: .milliseconds(latency)) }
+            return response(await state.complete(ticket), extra: rateHeaders)
+        }
+    }
+    router.get("/api/v1/sessions") { request, _ -> Response in
+        let (refusal, rateHeaders) = await state.admit(authorization: request.headers[.authorization])
+        if let refusal { return response(refusal) }
+        let parameters = request.uri.queryParameters
+        let page = parameters.get("page").flatMap { Int($0) } ?? 1
+        return response(await state.list(externalID: parameters.get("external_id"), page: page), extra: rateHeaders)
+    }
+    router.get("/api/v1/sessions/:id") { request, context -> Response in
+        let (refusal, rateHeaders) = await state.admit(authorization: request.headers[.authorization])
+        if let refusal { return response(refusal) }
+        return response(await state.session(id: context.parameters.get("id") ?? ""), extra: rateHeaders)
+    }
+    router.get("/_admin/stats") { _, _ -> Response in
+        let stats = await state.currentStats()
+        let data = (try? JSONEncoder().encode(stats)) ?? Data("{}".utf8)
+        return response(SimulatedResponse(status: 200, headers: [:], body: Array(data)))
+    }
+    router.post("/_admin/clock") { request, _ -> Response in
+        let seconds = request.uri.queryParameters.get("advance").flatMap { Double($0) } ?? 0
+        await state.advanceClock(by: seconds)
+        return response(.json(200, ["advanced_seconds": seconds]))
+    }
+    return router
+}
+
+private func response(_ answer: SimulatedResponse, extra: [String: String] = [:]) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json"
+    if let requestID = HTTPField.Name("X-Request-Id") {
+        headers[requestID] = "req_" + UUID().uuidString.lowercased().prefix(12)
+    }
+    for (name, value) in extra.merging(answer.headers, uniquingKeysWith: { _, answer in answer }) {
+        if let fieldName = HTTPField.Name(name) { headers[fieldName] = value }
+    }
+    return Response(
+        status: HTTPResponse.Status(code: answer.status),
+        headers: headers,
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body))
+    )
+}
+
+/// Builds the simulator application on 127.0.0.1:`port` (0 for a random port).
+public func buildSimulator(
+    configuration: SimulatorConfiguration,
+    state: SimulatorState? = nil,
+    port: Int = 0,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    logger: Logger = Logger(label: "verilock-simulator")
+) -> some ApplicationProtocol {
+    let router = buildSimulatorRouter(state: state ?? SimulatorState(configuration: configuration))
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "verilock-simulator"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        logger: logger
+    )
+}
+
+/// A simulator serving in the background of this process, until ``stop()``.
+public final class RunningSimulator: Sendable {
+    /// The API's base URL, `http://127.0.0.1:PORT/api/v1`.
+    public let baseURL: String
+    /// The admin routes' base, `http://127.0.0.1:PORT/_admin`.
+    public let adminURL: String
+    /// The simulator's state, for inspection.
+    public let state: SimulatorState
+    private let task: Task<Void, any Error>
+
+    private init(port: Int, state: SimulatorState, task: Task<Void, any Error>) {
+        self.baseURL = "http://127.0.0.1:\(port)/api/v1"
+        self.adminURL = "http://127.0.0.1:\(port)/_admin"
+        self.state = state
+        self.task = task
+    }
+
+    /// Starts a simulator on 127.0.0.1:`port` (0: a random free port) and waits until it listens.
+    public static func start(
+        configuration: SimulatorConfiguration,
+        port: Int = 0,
+        logger: Logger = Logger(label: "verilock-simulator")
+    ) async throws -> RunningSimulator {
+        let state = SimulatorState(configuration: configuration)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = buildSimulator(
+            configuration: configuration, state: state, port: port,
+            onServerRunning: { port in continuation.yield(port) }, logger: logger
+        )
+        let task = Task {
+            defer { continuation.finish() }
+            try await app.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let bound = await iterator.next() else {
+            try await task.value
+            throw CancellationError()
+        }
+        return RunningSimulator(port: bound, state: state, task: task)
+    }
+
+    /// Stops serving and waits for the server to close.
+    public func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+
+    /// Waits until the server stops (for `verilock-batch simulate`).
+    public func wait() async throws {
+        try await task.value
+    }
+}

@@ -1,0 +1,256 @@
+import Foundation
+
+/// A session the simulator created.
+struct SimulatedSession: Sendable {
+    var id: String
+    var token: String
+    var url: String
+    var externalID: String?
+    var profileID: String
+    var createdAt: Date
+    var expiresAt: Date
+}
+
+/// Counts the admin route reports.
+public struct SimulatorStats: Sendable, Equatable, Codable {
+    /// Requests received on the API routes.
+    public var requests = 0
+    /// Sessions created.
+    public var sessionsCreated = 0
+    /// Answers replayed for a repeated Idempotency-Key.
+    public var idempotentReplays = 0
+    /// 429 answers.
+    public var rateLimited = 0
+    /// 401 answers.
+    public var unauthorized = 0
+    /// 422 answers.
+    public var validationErrors = 0
+    /// 404 answers for unknown profiles.
+    public var unknownProfiles = 0
+    /// 409 answers (same key in flight).
+    public var conflicts = 0
+    /// external_ids that got more than one session, with their count.
+    public var duplicates: [String: Int] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case requests
+        case sessionsCreated = "sessions_created"
+        case idempotentReplays = "idempotent_replays"
+        case rateLimited = "rate_limited"
+        case unauthorized
+        case validationErrors = "validation_errors"
+        case unknownProfiles = "unknown_profiles"
+        case conflicts
+        case duplicates
+    }
+}
+
+/// The simulator's memory: sessions, idempotency records, rate-limit windows, counters.
+/// Every decision is made inside one actor call, so concurrent requests see a consistent state.
+public actor SimulatorState {
+    private enum IdempotencyRecord {
+        case inFlight(bodyHash: Int)
+        case done(bodyHash: Int, response: SimulatedResponse)
+    }
+
+    /// A create accepted for processing (after auth, rate limit and idempotency checks).
+    struct Ticket: Sendable {
+        var key: String?
+        var bodyHash: Int
+        var input: CreateSessionInput?
+    }
+
+    /// How a create goes on after its checks: answered at once, or processed after the latency.
+    enum CreateStart: Sendable {
+        case answer(SimulatedResponse)
+        case ticket(Ticket)
+    }
+
+    let configuration: SimulatorConfiguration
+    private var sessions: [String: SimulatedSession] = [:]
+    private var sessionsByExternalID: [String: [String]] = [:]
+    private var idempotency: [String: IdempotencyRecord] = [:]
+    private var windows: [String: (index: Int64, count: Int)] = [:]
+    private var clockOffset: TimeInterval = 0
+    private(set) var stats = SimulatorStats()
+
+    /// Fresh state for `configuration`.
+    public init(configuration: SimulatorConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// The simulator's clock: the wall clock plus any advance made through the admin route.
+    var now: Date { Date().addingTimeInterval(clockOffset) }
+
+    /// Moves the simulator's clock forward (to expire sessions in tests).
+    public func advanceClock(by seconds: TimeInterval) {
+        clockOffset += seconds
+    }
+
+    /// The counters, with duplicates computed from the sessions held.
+    public func currentStats() -> SimulatorStats {
+        var result = stats
+        result.duplicates = sessionsByExternalID.filter { $0.value.count > 1 }.mapValues(\.count)
+        return result
+    }
+
+    /// Number of sessions held.
+    public var sessionCount: Int { sessions.count }
+
+    /// Checks the key and the rate limit; returns an error response, or nil with the headers to add.
+    func admit(authorization: String?) -> (SimulatedResponse?, [String: String]) {
+        stats.requests += 1
+        guard let authorization, authorization.hasPrefix("Bearer "),
+            configuration.apiKeys.contains(String(authorization.dropFirst(7)))
+        else {
+            stats.unauthorized += 1
+            return (.error(401, "unauthorized", "Invalid or missing API key"), [:])
+        }
+        let key = String(authorization.dropFirst(7))
+        let window = Int64(now.timeIntervalSince1970) / Int64(configuration.windowSeconds)
+        var current = windows[key] ?? (window, 0)
+        if current.index != window { current = (window, 0) }
+        let limit = configuration.requestsPerWindow
+        if current.count >= limit {
+            stats.rateLimited += 1
+            let windowEnd = Double((window + 1) * Int64(configuration.windowSeconds))
+            let retryAfter = max(1, Int((windowEnd - now.timeIntervalSince1970).rounded(.up)))
+            let headers = [
+                "X-RateLimit-Limit": String(configuration.rateLimitPerMinute), "X-RateLimit-Remaining": "0",
+                "Retry-After": String(retryAfter),
+            ]
+            return (
+                .error(
+                    429, "rate_limit_exceeded", "Too many requests", details: ["retry_after": retryAfter],
+                    headers: headers),
+                headers
+            )
+        }
+        current.count += 1
+        windows[key] = current
+        return (
+            nil,
+            [
+                "X-RateLimit-Limit": String(configuration.rateLimitPerMinute),
+                "X-RateLimit-Remaining": String(limit - current.count),
+            ]
+        )
+    }
+
+    /// Starts a create: idempotency checks and body parsing. Returns a response to send now
+    /// (replay, 409, 422, 400), or a ticket to finish after the simulated latency.
+    func begin(idempotencyKey: String?, body: [UInt8]) -> CreateStart {
+        var hasher = Hasher()
+        hasher.combine(body)
+        let bodyHash = hasher.finalize()
+        if let key = idempotencyKey {
+            switch idempotency[key] {
+            case .inFlight(let hash) where hash == bodyHash:
+                stats.conflicts += 1
+                return .answer(.error(409, "conflict", "A request with this Idempotency-Key is still in progress"))
+            case .done(let hash, var response) where hash == bodyHash:
+                stats.idempotentReplays += 1
+                response.headers["Idempotent-Replayed"] = "true"
+                return .answer(response)
+            case .inFlight, .done:
+                stats.validationErrors += 1
+                return .answer(
+                    .error(
+                        422, "idempotency_key_reused",
+                        "This Idempotency-Key was used with a different request body")
+                )
+            case nil:
+                idempotency[key] = .inFlight(bodyHash: bodyHash)
+            }
+        }
+        let input: CreateSessionInput
+        do {
+            input = try JSONDecoder().decode(CreateSessionInput.self, from: Data(body))
+        } catch {
+            return .answer(
+                finish(
+                    key: idempotencyKey, bodyHash: bodyHash,
+                    response: .error(400, "bad_request", "The request body is not a JSON object")))
+        }
+        return .ticket(Ticket(key: idempotencyKey, bodyHash: bodyHash, input: input))
+    }
+
+    /// Finishes a create after the latency: validation, then the session.
+    func complete(_ ticket: Ticket) -> SimulatedResponse {
+        guard let input = ticket.input else {
+            return finish(key: ticket.key, bodyHash: ticket.bodyHash, response: .error(400, "bad_request", "No body"))
+        }
+        let errors = input.validate()
+        if !errors.isEmpty {
+            stats.validationErrors += 1
+            return finish(
+                key: ticket.key, bodyHash: ticket.bodyHash,
+                response: .error(422, "validation_error", "The request is invalid", details: errors)
+            )
+        }
+        let profile = (input.profileID ?? "").lowercased()
+        if !configuration.profiles.isEmpty && !configuration.profiles.contains(profile) {
+            stats.unknownProfiles += 1
+            return finish(
+                key: ticket.key, bodyHash: ticket.bodyHash,
+                response: .error(404, "not_found", "Verification profile \(profile) not found")
+            )
+        }
+        let token = "tok_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let created = now
+        let session = SimulatedSession(
+            id: "ses_" + UUID().uuidString.lowercased(),
+            token: token,
+            url: configuration.verifyBaseURL + token,
+            externalID: input.externalID,
+            profileID: profile,
+            createdAt: created,
+            expiresAt: created.addingTimeInterval(TimeInterval(input.expiresIn ?? 3600))
+        )
+        sessions[session.id] = session
+        if let externalID = input.externalID { sessionsByExternalID[externalID, default: []].append(session.id) }
+        stats.sessionsCreated += 1
+        return finish(key: ticket.key, bodyHash: ticket.bodyHash, response: .json(201, detail(session)))
+    }
+
+    private func finish(key: String?, bodyHash: Int, response: SimulatedResponse) -> SimulatedResponse {
+        if let key { idempotency[key] = .done(bodyHash: bodyHash, response: response) }
+        return response
+    }
+
+    private func detail(_ session: SimulatedSession) -> [String: Any] {
+        [
+            "id": session.id,
+            "session_token": session.token,
+            "session_url": session.url,
+            "status": session.expiresAt <= now ? "expired" : "created",
+            "expires_at": Self.timestamp(session.expiresAt),
+        ]
+    }
+
+    static func timestamp(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle()) }
+
+    /// `GET /sessions?external_id=`: list items (no session_url), 100 per page.
+    func list(externalID: String?, page: Int) -> SimulatedResponse {
+        let ids = externalID.map { sessionsByExternalID[$0] ?? [] } ?? Array(sessions.keys).sorted()
+        let perPage = 100
+        let items = ids.dropFirst(max(0, page - 1) * perPage).prefix(perPage).compactMap { sessions[$0] }
+        let data = items.map { session -> [String: Any] in
+            [
+                "id": session.id,
+                "external_id": session.externalID.map { $0 as Any } ?? NSNull(),
+                "status": session.expiresAt <= now ? "expired" : "created",
+                "expires_at": Self.timestamp(session.expiresAt),
+            ]
+        }
+        return .json(200, ["data": data, "meta": ["page": page, "per_page": perPage, "total": ids.count]])
+    }
+
+    /// `GET /sessions/{id}`.
+    func session(id: String) -> SimulatedResponse {
+        guard let session = sessions[id] else { return .error(404, "not_found", "Session \(id) not found") }
+        var body = detail(session)
+        body["external_id"] = session.externalID ?? NSNull()
+        return .json(200, body)
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VerilockBatch
+import VerilockSimulator
+
+/// `verilock-batch simulate`: the built-in Verilock simulator on loopback.
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Serve the Verilock API simulator on 127.0.0.1; prints its base URL first."
+    )
+
+    @Option(name: .long, help: "The port (0: a random free port).")
+    var port = 0
+
+    @Option(name: .customLong("api-key"), help: "The key the simulator accepts (a qi_test_ key).")
+    var apiKey = SimulatorConfiguration.defaultAPIKey
+
+    @Option(name: .long, help: "Comma-separated profile UUIDs it knows (default: any).")
+    var profiles: String?
+
+    @Option(name: .customLong("rate-limit"), help: "Per-key rate limit, N/min.")
+    var rateLimit = "120/min"
+
+    @Option(name: .customLong("window-seconds"), help: "The rate-limit window's length in seconds.")
+    var windowSeconds = 60
+
+    @Option(name: .long, help: "Answer latency in milliseconds.")
+    var latency = 0
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard let rate = RateLimit(parsing: rateLimit), !rate.isAuto else {
+            throw ValidationError("--rate-limit must look like 120/min, not '\(rateLimit)'")
+        }
+        if apiKey.hasPrefix("qi_live_") { throw ValidationError("the simulator takes test keys only (qi_test_...)") }
+        if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+        if windowSeconds < 1 { throw ValidationError("--window-seconds must be at least 1") }
+        if latency < 0 { throw ValidationError("--latency must not be negative") }
+    }
+
+    func run() async throws {
+        logging.bootstrap()
+        let perMinute = Int(((RateLimit(parsing: rateLimit)?.requestsPerSecond ?? 2) * 60).rounded())
+        let configuration = SimulatorConfiguration(
+            apiKeys: [apiKey],
+            profiles: profiles?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [],
+            rateLimitPerMinute: perMinute,
+            windowSeconds: windowSeconds,
+            latencyMilliseconds: latency
+        )
+        let simulator = try await RunningSimulator.start(configuration: configuration, port: port)
+        let banner = "\(simulator.baseURL)\nadmin: \(simulator.adminURL)/stats   key: \(apiKey)\n"
+        FileHandle.standardOutput.write(Data(banner.utf8))
+        try await simulator.wait()
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VerilockBatch
+
+/// The `verilock-batch` root command.
+@main
+struct VerilockBatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verilock-batch",
+        abstract: "Provision Verilock identity-verification sessions in bulk.",
+        discussion: """
+            Reads applicant files (CSV or NDJSON), skips everyone who already has a session in the
+            ledger, creates the rest through Verilock's POST /sessions, and writes a mail-merge file.
+            The API key comes only from VERILOCK_API_KEY (or the variable or key file the job names).
+            """,
+        version: VerilockBatchVersion.current,
+        subcommands: [RunCommand.self, SimulateCommand.self]
+    )
+}
+
+/// Logging flags shared by the subcommands.
+struct LoggingOptions: ParsableArguments {
+    @Flag(name: .long, help: "Log debug detail (never keys, tokens, e-mails or names).")
+    var verbose = false
+
+    /// Sends logs to stderr: notice by default, debug with --verbose.
+    func bootstrap() {
+        let level: Logger.Level = verbose ? .debug : .notice
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// Prints `message` on stderr.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
