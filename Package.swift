@@ -57,7 +57,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VerilockBatchTests",
-            dependencies: ["VerilockBatch"],
+            dependencies: ["VerilockBatch", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,9 +1,11 @@
 import Foundation
+import Synchronization
 
 /// An exclusive lock on a ledger: `flock` on a lock file beside it, so a killed process never
 /// leaves a stale lock. The file names the holder (pid, host, start time) for the next comer.
 public final class LedgerLock: Sendable {
     private let descriptor: Int32
+    private let held = Mutex(true)
 
     /// Takes the lock for `ledgerPath` or throws ``LedgerError/locked(path:holder:)`` at once.
     public init(ledgerPath: String, now: Date = Date()) throws(LedgerError) {
@@ -28,8 +30,18 @@ public final class LedgerLock: Sendable {
         descriptor = fd
     }
 
-    deinit {
+    /// Releases the lock (also done when the value is released).
+    public func unlock() {
+        let wasHeld = held.withLock { held in
+            defer { held = false }
+            return held
+        }
+        guard wasHeld else { return }
         flock(descriptor, LOCK_UN)
         close(descriptor)
+    }
+
+    deinit {
+        unlock()
     }
 }

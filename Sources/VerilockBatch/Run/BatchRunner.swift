@@ -47,7 +47,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         let startInstant = clock.now
         let ledgerPath = job.expand(job.ledgerPath, runID: nil, now: started)
         let lock = try LedgerLock(ledgerPath: ledgerPath, now: started)
-        defer { withExtendedLifetime(lock) {} }
+        defer { lock.unlock() }
         let paths = try InputStage.expandInputs(job.inputs)
         let ledger = try Ledger(path: ledgerPath)
         let sizes = paths.map { path -> (path: String, size: Int64?) in

@@ -1,0 +1,142 @@
+import Testing
+
+@testable import VerilockBatch
+
+@Suite("CSV reader")
+struct CSVReaderTests {
+    /// Reads every record of `bytes`, with a tiny chunk size so records cross chunk boundaries.
+    func read(_ bytes: [UInt8], chunkSize: Int = 3, maxRecordBytes: Int = 1 << 20) throws -> ([String], [RawRecord]) {
+        let folder = TemporaryDirectory()
+        let path = folder.write("input.csv", bytes: bytes)
+        var reader = try CSVReader(
+            source: try ByteChunkReader(path: path, chunkSize: chunkSize), maxRecordBytes: maxRecordBytes)
+        var records: [RawRecord] = []
+        while let record = try reader.next() { records.append(record) }
+        return (reader.header, records)
+    }
+
+    func read(_ text: String, chunkSize: Int = 3) throws -> ([String], [RawRecord]) {
+        try read(Array(text.utf8), chunkSize: chunkSize)
+    }
+
+    func cells(_ record: RawRecord) -> [String]? {
+        if case .cells(let cells) = record.content { return cells }
+        return nil
+    }
+
+    func problem(_ record: RawRecord) -> String? {
+        if case .malformed(let reason) = record.content { return reason }
+        return nil
+    }
+
+    @Test("plain records keep their physical line numbers", arguments: [1, 3, 7, 1 << 20])
+    func plain(chunkSize: Int) throws {
+        let (header, records) = try read("id,email\na,a@x.io\nb,b@x.io\n", chunkSize: chunkSize)
+        #expect(header == ["id", "email"])
+        #expect(records.map(\.line) == [2, 3])
+        #expect(records.compactMap(cells) == [["a", "a@x.io"], ["b", "b@x.io"]])
+    }
+
+    @Test("a UTF-8 byte-order mark is dropped from the first header name")
+    func byteOrderMark() throws {
+        let (header, records) = try read([0xEF, 0xBB, 0xBF] + Array("id,name\n1,Zoë\n".utf8))
+        #expect(header == ["id", "name"])
+        #expect(records.compactMap(cells) == [["1", "Zoë"]])
+    }
+
+    @Test("CRLF line ends are removed, also after quoted cells")
+    func crlf() throws {
+        let (_, records) = try read("id,name\r\n1,\"Ann\"\r\n2,Bob\r\n")
+        #expect(records.compactMap(cells) == [["1", "Ann"], ["2", "Bob"]])
+        #expect(records.map(\.line) == [2, 3])
+    }
+
+    @Test("a newline inside quotes stays in the cell and counts as a physical line")
+    func quotedNewline() throws {
+        let (_, records) = try read("id,name\n1,\"Jonas\nErik\"\n2,Kira\n")
+        #expect(records.compactMap(cells) == [["1", "Jonas\nErik"], ["2", "Kira"]])
+        #expect(records.map(\.line) == [2, 4])
+    }
+
+    @Test("doubled quotes are one quote; delimiters inside quotes are data")
+    func doubledQuotes() throws {
+        let (_, records) = try read("id,name\n1,\"Eve \"\"Evie\"\", Jr.\"\n")
+        #expect(records.compactMap(cells) == [["1", "Eve \"Evie\", Jr."]])
+    }
+
+    @Test("the delimiter is detected from the header", arguments: [";", "\t", ","])
+    func delimiterDetection(delimiter: String) throws {
+        let text =
+            ["id", "email", "name"].joined(separator: delimiter) + "\n"
+            + ["1", "a@x.io", "A, B"].joined(separator: delimiter) + "\n"
+        let (header, records) = try read(
+            delimiter == "," ? text.replacingOccurrences(of: "A, B", with: "\"A, B\"") : text)
+        #expect(header == ["id", "email", "name"])
+        #expect(records.compactMap(cells) == [["1", "a@x.io", "A, B"]])
+    }
+
+    @Test("blank lines are skipped without shifting line numbers")
+    func blankLines() throws {
+        let (_, records) = try read("id\n\n1\n\r\n\n2\n\n")
+        #expect(records.compactMap(cells) == [["1"], ["2"]])
+        #expect(records.map(\.line) == [3, 6])
+    }
+
+    @Test("the last record needs no line end")
+    func noFinalNewline() throws {
+        let (_, records) = try read("id,n\n1,a")
+        #expect(records.compactMap(cells) == [["1", "a"]])
+    }
+
+    @Test("an unterminated quote is reported with the line where it opened")
+    func unterminatedQuote() throws {
+        let (_, records) = try read("id,name\n1,ok\n2,\"never closed\n3,x\n4,y\n")
+        #expect(records.count == 2)
+        #expect(problem(records[1]) == "a quoted cell opened on line 3 is never closed")
+        #expect(records[1].line == 3)
+    }
+
+    @Test("a stray quote in an unquoted cell rejects that record only")
+    func strayQuote() throws {
+        let (_, records) = try read("id,name\n1,Ann \"A\" Lee\n2,Bob\n")
+        #expect(problem(records[0])?.contains("quote inside an unquoted cell") == true)
+        #expect(cells(records[1]) == ["2", "Bob"])
+    }
+
+    @Test("invalid UTF-8 and NUL bytes reject the record and name the cell")
+    func invalidBytes() throws {
+        let (_, records) = try read(
+            Array("id,name\n1,".utf8) + [0xC3, 0x28] + Array("\n2,a".utf8) + [0] + Array("\n3,ok\n".utf8))
+        #expect(problem(records[0]) == "cell 2 is not valid UTF-8")
+        #expect(problem(records[1]) == "cell 2 contains a NUL byte")
+        #expect(cells(records[2]) == ["3", "ok"])
+    }
+
+    @Test("a record over the size limit is rejected without being held, and reading goes on")
+    func oversizedRecord() throws {
+        let big = String(repeating: "x", count: 5000)
+        let (_, records) = try read(Array("id,v\n1,\(big)\n2,ok\n".utf8), chunkSize: 512, maxRecordBytes: 1000)
+        #expect(problem(records[0]) == "the record is larger than 1000 bytes")
+        #expect(cells(records[1]) == ["2", "ok"])
+        #expect(records.map(\.line) == [2, 3])
+    }
+
+    @Test("an empty file is a file-level error naming the file")
+    func emptyFile() throws {
+        let folder = TemporaryDirectory()
+        let path = folder.write("empty.csv", "")
+        #expect(
+            throws: InputError.malformed(
+                path: path, line: 1, reason: "the file is empty: a CSV input needs a header row")
+        ) {
+            _ = try CSVReader(source: try ByteChunkReader(path: path))
+        }
+    }
+
+    @Test("a missing file is reported as missing")
+    func missingFile() {
+        #expect(throws: InputError.missing(path: "/nonexistent/x.csv")) {
+            _ = try ByteChunkReader(path: "/nonexistent/x.csv")
+        }
+    }
+}

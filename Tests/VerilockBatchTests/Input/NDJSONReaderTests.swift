@@ -1,0 +1,71 @@
+import Testing
+
+@testable import VerilockBatch
+
+@Suite("NDJSON reader")
+struct NDJSONReaderTests {
+    func read(_ text: String, chunkSize: Int = 5, maxRecordBytes: Int = 1 << 20) throws -> [RawRecord] {
+        let folder = TemporaryDirectory()
+        let path = folder.write("input.ndjson", text)
+        var reader = NDJSONReader(
+            source: try ByteChunkReader(path: path, chunkSize: chunkSize), maxRecordBytes: maxRecordBytes)
+        var records: [RawRecord] = []
+        while let record = try reader.next() { records.append(record) }
+        return records
+    }
+
+    func object(_ record: RawRecord) -> [String: JSONValue]? {
+        if case .object(let members) = record.content { return members }
+        return nil
+    }
+
+    func problem(_ record: RawRecord) -> String? {
+        if case .malformed(let reason) = record.content { return reason }
+        return nil
+    }
+
+    @Test("objects keep their JSON types and line numbers; blank lines are skipped")
+    func objects() throws {
+        let records = try read("{\"id\":\"a\",\"n\":5}\n\n  \n{\"id\":7,\"ok\":true,\"m\":{\"x\":[1,2]}}\r\n")
+        #expect(records.map(\.line) == [1, 4])
+        #expect(object(records[0]) == ["id": .string("a"), "n": .integer(5)])
+        #expect(
+            object(records[1]) == [
+                "id": .integer(7), "ok": .bool(true), "m": .object(["x": .array([.integer(1), .integer(2)])]),
+            ])
+    }
+
+    @Test(
+        "a line that is not a JSON object is rejected with the reason",
+        arguments: [
+            ("{\"id\":", "the line is not valid JSON"),
+            ("[1,2]", "the line is a JSON array, not an object"),
+            ("\"text\"", "the line is a JSON string, not an object"),
+            ("42", "the line is a JSON number, not an object"),
+        ])
+    func notAnObject(line: String, reason: String) throws {
+        let records = try read("{\"id\":\"a\"}\n\(line)\n{\"id\":\"b\"}\n")
+        #expect(records.count == 3)
+        #expect(problem(records[1]) == reason)
+        #expect(records[1].line == 2)
+        #expect(object(records[2]) == ["id": .string("b")])
+    }
+
+    @Test("a line over the size limit is skipped to its end and reported")
+    func oversizedLine() throws {
+        let big = "{\"id\":\"" + String(repeating: "y", count: 3000) + "\"}"
+        let records = try read("\(big)\n{\"id\":\"ok\"}", chunkSize: 256, maxRecordBytes: 1000)
+        #expect(problem(records[0]) == "the line is larger than 1000 bytes")
+        #expect(object(records[1]) == ["id": .string("ok")])
+        #expect(records.map(\.line) == [1, 2])
+    }
+
+    @Test("invalid UTF-8 is rejected")
+    func invalidUTF8() throws {
+        let folder = TemporaryDirectory()
+        let path = folder.write("bad.ndjson", bytes: Array("{\"id\":\"".utf8) + [0xFF] + Array("\"}\n".utf8))
+        var reader = NDJSONReader(source: try ByteChunkReader(path: path))
+        let record = try #require(try reader.next())
+        #expect(problem(record) == "the line is not valid UTF-8")
+    }
+}

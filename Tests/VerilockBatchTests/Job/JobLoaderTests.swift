@@ -1,0 +1,124 @@
+import Testing
+
+@testable import VerilockBatch
+
+@Suite("Job files")
+struct JobLoaderTests {
+    let folder = TemporaryDirectory()
+
+    func load(_ yaml: String, overrides: JobOverrides = JobOverrides()) throws -> JobConfiguration {
+        try JobLoader.load(path: folder.write("job.yaml", yaml), overrides: overrides)
+    }
+
+    let minimal = """
+        name: nightly
+        input:
+          files: [in/users.csv]
+          columns:
+            external_id: user_id
+            applicant_name: [first, last]
+        session:
+          profile_id: 7f3c2a10-5d4e-4b8a-9c61-2e0f8d9b3a47
+          metadata: {source: nightly, batch: 3}
+        api:
+          base_url: https://verilock.io/api/v1
+          rate_limit: 120/min
+          timeout: 10s
+        ledger: state/n.sqlite
+        output:
+          file: out/{job}-{date}.csv
+        policy:
+          reissue_margin: 6h
+        """
+
+    @Test("a job file is read with its values; paths are relative to the job file")
+    func reads() throws {
+        let job = try load(minimal)
+        #expect(job.name == "nightly")
+        #expect(job.inputs == [folder.path + "/in/users.csv"])
+        #expect(job.mapping.sources[.applicantName] == ["first", "last"])
+        #expect(job.mapping.sources[.applicantEmail] == ["applicant_email"])
+        #expect(job.template.metadata == ["source": .string("nightly"), "batch": .integer(3)])
+        #expect(job.api.rateLimit == RateLimit(requestsPerSecond: 2))
+        #expect(job.api.timeout == .seconds(10))
+        #expect(job.ledgerPath == folder.path + "/state/n.sqlite")
+        #expect(job.policy.reissueMargin == .seconds(6 * 3600))
+    }
+
+    @Test("an unknown key is an error naming the key, the file and the line")
+    func unknownKey() throws {
+        let yaml = minimal.replacingOccurrences(of: "  rate_limit: 120/min", with: "  rate_limmit: 120/min")
+        do {
+            _ = try load(yaml)
+            Issue.record("expected an error")
+        } catch let error as JobError {
+            #expect(error.description.hasPrefix(folder.path + "/job.yaml:12: unknown key 'api.rate_limmit'"))
+        }
+    }
+
+    @Test("an API key in a job file is refused with a message saying where it goes")
+    func secretRefused() throws {
+        let yaml = minimal.replacingOccurrences(of: "  timeout: 10s", with: "  api_key: qi_live_secret")
+        do {
+            _ = try load(yaml)
+            Issue.record("expected an error")
+        } catch let error as JobError {
+            #expect(error.description.contains("VERILOCK_API_KEY"))
+            #expect(!error.description.contains("qi_live_secret"))
+        }
+    }
+
+    @Test("flags override the file")
+    func overrides() throws {
+        var overrides = JobOverrides()
+        overrides.inputs = ["/data/x.csv"]
+        overrides.concurrency = 16
+        overrides.rateLimit = RateLimit(parsing: "5/s")
+        overrides.profileID = "00000000-0000-4000-8000-000000000000"
+        let job = try load(minimal, overrides: overrides)
+        #expect(job.inputs == ["/data/x.csv"])
+        #expect(job.api.concurrency == 16)
+        #expect(job.api.rateLimit.requestsPerSecond == 5)
+        #expect(job.template.profileID == "00000000-0000-4000-8000-000000000000")
+    }
+
+    @Test(
+        "invalid values are refused",
+        arguments: [
+            ("  profile_id: 7f3c2a10-5d4e-4b8a-9c61-2e0f8d9b3a47", "  profile_id: not-a-uuid", "is not a UUID"),
+            ("  base_url: https://verilock.io/api/v1", "  base_url: http://verilock.io/api/v1", "must be an https URL"),
+            ("  rate_limit: 120/min", "  rate_limit: fast", "is not a rate"),
+            ("  timeout: 10s", "  timeout: soon", "is not a duration"),
+        ])
+    func invalidValues(original: String, replacement: String, message: String) throws {
+        do {
+            _ = try load(minimal.replacingOccurrences(of: original, with: replacement))
+            Issue.record("expected an error")
+        } catch let error as JobError {
+            #expect(error.description.contains(message))
+        }
+    }
+
+    @Test("without a job file, the flags alone make a job")
+    func flagsOnly() throws {
+        var overrides = JobOverrides()
+        overrides.inputs = ["users.csv"]
+        overrides.profileID = "7f3c2a10-5d4e-4b8a-9c61-2e0f8d9b3a47"
+        let job = try JobLoader.load(path: nil, overrides: overrides)
+        #expect(job.inputs == ["users.csv"])
+        #expect(throws: JobError.self) { try JobLoader.load(path: nil, overrides: JobOverrides()) }
+    }
+
+    @Test("loopback http is allowed, other http is not")
+    func baseURLs() throws {
+        #expect(throws: Never.self) { _ = try APISettings.validateBaseURL("http://127.0.0.1:8080/api/v1") }
+        #expect(throws: Never.self) { _ = try APISettings.validateBaseURL("http://localhost/api/v1") }
+        #expect(throws: APIError.self) { _ = try APISettings.validateBaseURL("http://10.0.0.1/api/v1") }
+        #expect(throws: APIError.self) { _ = try APISettings.validateBaseURL("ftp://verilock.io") }
+    }
+
+    @Test("rates and durations parse", arguments: [("120/min", 2.0), ("5/s", 5.0), ("7200/h", 2.0)])
+    func rates(text: String, perSecond: Double) {
+        #expect(RateLimit(parsing: text)?.requestsPerSecond == perSecond)
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Logging
+
+@testable import VerilockBatch
+
+/// A job in a temporary folder, run by ``BatchRunner`` against a fake API on a test clock.
+struct RunnerHarness {
+    let folder = TemporaryDirectory()
+    var job = JobConfiguration()
+
+    init(inputs: [String: String], concurrency: Int = 4) {
+        for (name, text) in inputs { folder.write(name, text) }
+        job.name = "test"
+        job.inputs = inputs.keys.sorted().map { folder.path + "/" + $0 }
+        job.template = SessionTemplate(profileID: "7f3c2a10-5d4e-4b8a-9c61-2e0f8d9b3a47")
+        job.ledgerPath = folder.path + "/state/ledger.sqlite"
+        job.outputPath = folder.path + "/out/output.csv"
+        job.rejectsPath = folder.path + "/out/rejects.csv"
+        job.api.concurrency = concurrency
+        job.api.rateLimit = RateLimit(requestsPerSecond: 1000)
+        job.api.maxAttempts = 3
+    }
+
+    func run(_ api: FakeSessionsAPI, now: Date = Date()) async throws -> RunReport {
+        try await BatchRunner(
+            job: job, api: api, clock: TestClock(), now: { now }, jitter: { 0.5 },
+            logger: Logger(label: "test")
+        ).run()
+    }
+
+    /// The output file's rows as dictionaries by column name.
+    var outputRows: [[String: String]] { Self.rows(folder.read(job.outputPath)) }
+    /// The rejects file's rows as dictionaries by column name.
+    var rejectRows: [[String: String]] { Self.rows(folder.read(job.rejectsPath)) }
+
+    static func rows(_ text: String) -> [[String: String]] {
+        let lines = text.split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+        guard let header = lines.first else { return [] }
+        return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Synchronization
+import VerilockBatch
+
+/// A closure-backed API for runner and sender tests: it answers with what the script says,
+/// records every request, and measures the peak number of requests in flight.
+final class FakeSessionsAPI: SessionsAPI {
+    typealias Script = @Sendable (CreateSessionRequest, Int) async throws -> APIResponse
+
+    private struct State {
+        var requests: [CreateSessionRequest] = []
+        var inFlight = 0
+        var peak = 0
+        var sessions: [String: [String]] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let script: Script
+
+    /// - Parameter script: gets the request and how many times this key was sent before.
+    init(script: @escaping Script = { request, _ in FakeSessionsAPI.created(request) }) {
+        self.script = script
+    }
+
+    var requests: [CreateSessionRequest] { state.withLock { $0.requests } }
+    var peakConcurrency: Int { state.withLock { $0.peak } }
+
+    func createSession(_ request: CreateSessionRequest) async throws -> APIResponse {
+        let previous = state.withLock { state in
+            let count = state.requests.filter { $0.idempotencyKey == request.idempotencyKey }.count
+            state.requests.append(request)
+            state.inFlight += 1
+            state.peak = max(state.peak, state.inFlight)
+            return count
+        }
+        defer { state.withLock { $0.inFlight -= 1 } }
+        await Task.yield()
+        return try await script(request, previous)
+    }
+
+    /// A 201 whose session id is derived from the Idempotency-Key (as a replay would be).
+    static func created(_ request: CreateSessionRequest, expiresAt: String = "2099-01-01T00:00:00Z") -> APIResponse {
+        let id = "ses_" + request.idempotencyKey.suffix(16)
+        let body = """
+            {"id":"\(id)","session_token":"tok_\(id)","session_url":"https://verilock.io/verify/tok_\(id)",\
+            "status":"created","expires_at":"\(expiresAt)"}
+            """
+        return APIResponse(status: 201, requestID: "req_1", body: Array(body.utf8))
+    }
+
+    /// An error answer with the API's error body.
+    static func error(_ status: Int, code: String, message: String, retryAfter: String? = nil) -> APIResponse {
+        let body = #"{"error":"\#(code)","message":"\#(message)","details":null}"#
+        return APIResponse(status: status, requestID: "req_err", retryAfter: retryAfter, body: Array(body.utf8))
+    }
+}
