@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "verilock-batch",
                 "VerilockBatch",
                 "VerilockSimulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
