@@ -6,20 +6,40 @@ import NIOCore
 
 /// Builds the simulator's router over `state`: the API under `/api/v1`, the admin routes under
 /// `/_admin`.
-public func buildSimulatorRouter(state: SimulatorState) -> Router<BasicRequestContext> {
-    let router = Router()
+public func buildSimulatorRouter(state: SimulatorState) -> Router<SimulatorRequestContext> {
+    let router = Router(context: SimulatorRequestContext.self)
     let latency = state.configuration.latencyMilliseconds
-    router.post("/api/v1/sessions") { request, _ -> Response in
+    let slow = state.configuration.faults.slowMilliseconds
+    router.post("/api/v1/sessions") { request, context -> Response in
         let (refusal, rateHeaders) = await state.admit(authorization: request.headers[.authorization])
         if let refusal { return response(refusal) }
         let body = try await request.body.collect(upTo: 2 << 20)
+        let fault = await state.rollFault()
+        switch fault {
+        case .fail(let status, let html):
+            return failure(status: status, html: html)
+        case .resetBeforeCommit:
+            return try await context.dropConnection()
+        default:
+            break
+        }
         let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
         switch await state.begin(idempotencyKey: key, body: Array(buffer: body)) {
         case .answer(let answer):
             return response(answer, extra: rateHeaders)
         case .ticket(let ticket):
-            if latency > 0 { try await Task.sleep(for: .milliseconds(latency)) }
-            return response(await state.complete(ticket), extra: rateHeaders)
+            let delay = latency + (fault == .slow ? slow : 0)
+            if delay > 0 {
+                do {
+                    try await Task.sleep(for: .milliseconds(delay))
+                } catch {
+                    await state.abandon(ticket)
+                    throw error
+                }
+            }
+            let answer = await state.complete(ticket)
+            if fault == .resetAfterCommit { return try await context.dropConnection() }
+            return response(answer, extra: rateHeaders)
         }
     }
     router.get("/api/v1/sessions") { request, _ -> Response in
@@ -45,6 +65,19 @@ public func buildSimulatorRouter(state: SimulatorState) -> Router<BasicRequestCo
         return response(.json(200, ["advanced_seconds": seconds]))
     }
     return router
+}
+
+/// An injected server failure: a JSON error body, or an HTML page as a proxy would send.
+private func failure(status: Int, html: Bool) -> Response {
+    guard html else {
+        return response(.error(status, status == 503 ? "service_unavailable" : "internal_error", "Injected failure"))
+    }
+    var headers = HTTPFields()
+    headers[.contentType] = "text/html"
+    let page = "<html><head><title>\(status)</title></head><body><h1>\(status) Bad Gateway</h1></body></html>"
+    return Response(
+        status: HTTPResponse.Status(code: status), headers: headers,
+        body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
 }
 
 private func response(_ answer: SimulatedResponse, extra: [String: String] = [:]) -> Response {

@@ -15,6 +15,12 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var latencyMilliseconds: Int
     /// The host the session links point at.
     public var verifyBaseURL: String
+    /// Faults injected into creates.
+    public var faults: FaultInjection
+    /// Honour `Idempotency-Key` (off: every create makes a new session).
+    public var idempotency: Bool
+    /// Filter `GET /sessions` by `external_id` (off: the filter is silently ignored).
+    public var lookupFilter: Bool
 
     /// The key the simulator accepts by default; a test key, never a production one.
     public static let defaultAPIKey = "qi_test_simulator"
@@ -26,8 +32,14 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         rateLimitPerMinute: Int = 120,
         windowSeconds: Int = 60,
         latencyMilliseconds: Int = 0,
-        verifyBaseURL: String = "https://simulator.verilock.invalid/verify/"
+        verifyBaseURL: String = "https://simulator.verilock.invalid/verify/",
+        faults: FaultInjection = FaultInjection(),
+        idempotency: Bool = true,
+        lookupFilter: Bool = true
     ) {
+        self.faults = faults
+        self.idempotency = idempotency
+        self.lookupFilter = lookupFilter
         self.apiKeys = apiKeys
         self.profiles = profiles.map { $0.lowercased() }
         self.rateLimitPerMinute = rateLimitPerMinute

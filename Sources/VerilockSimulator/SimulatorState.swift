@@ -29,6 +29,16 @@ public struct SimulatorStats: Sendable, Equatable, Codable {
     public var unknownProfiles = 0
     /// 409 answers (same key in flight).
     public var conflicts = 0
+    /// 5xx answers injected.
+    public var failuresInjected = 0
+    /// Connections dropped before the session was created.
+    public var resetsBeforeCommit = 0
+    /// Connections dropped after the session was created.
+    public var resetsAfterCommit = 0
+    /// Answers delayed past the client's timeout.
+    public var slowAnswers = 0
+    /// `GET /sessions` requests.
+    public var lookups = 0
     /// external_ids that got more than one session, with their count.
     public var duplicates: [String: Int] = [:]
 
@@ -41,6 +51,11 @@ public struct SimulatorStats: Sendable, Equatable, Codable {
         case validationErrors = "validation_errors"
         case unknownProfiles = "unknown_profiles"
         case conflicts
+        case failuresInjected = "failures_injected"
+        case resetsBeforeCommit = "resets_before_commit"
+        case resetsAfterCommit = "resets_after_commit"
+        case slowAnswers = "slow_answers"
+        case lookups
         case duplicates
     }
 }
@@ -72,11 +87,47 @@ public actor SimulatorState {
     private var idempotency: [String: IdempotencyRecord] = [:]
     private var windows: [String: (index: Int64, count: Int)] = [:]
     private var clockOffset: TimeInterval = 0
+    private var dice: SplitMix64
     private(set) var stats = SimulatorStats()
 
     /// Fresh state for `configuration`.
     public init(configuration: SimulatorConfiguration) {
         self.configuration = configuration
+        self.dice = SplitMix64(seed: configuration.faults.seed)
+    }
+
+    /// Rolls the fault dice for one create and counts what it injects.
+    func rollFault() -> FaultInjection.Fault {
+        let faults = configuration.faults
+        let roll = Double.random(in: 0..<1, using: &dice)
+        var threshold = faults.failRate
+        if roll < threshold {
+            stats.failuresInjected += 1
+            let statuses = [500, 502, 503]
+            return .fail(status: statuses[Int(dice.next() % 3)], html: dice.next() % 2 == 0)
+        }
+        threshold += faults.resetBeforeCommitRate
+        if roll < threshold {
+            stats.resetsBeforeCommit += 1
+            return .resetBeforeCommit
+        }
+        threshold += faults.resetAfterCommitRate
+        if roll < threshold {
+            stats.resetsAfterCommit += 1
+            return .resetAfterCommit
+        }
+        threshold += faults.slowRate
+        if roll < threshold {
+            stats.slowAnswers += 1
+            return .slow
+        }
+        return .none
+    }
+
+    /// Forgets an in-flight create whose handler was cancelled before it finished.
+    func abandon(_ ticket: Ticket) {
+        guard let key = ticket.key, case .inFlight = idempotency[key] else { return }
+        idempotency[key] = nil
     }
 
     /// The simulator's clock: the wall clock plus any advance made through the admin route.
@@ -143,6 +194,7 @@ public actor SimulatorState {
         var hasher = Hasher()
         hasher.combine(body)
         let bodyHash = hasher.finalize()
+        let idempotencyKey = configuration.idempotency ? idempotencyKey : nil
         if let key = idempotencyKey {
             switch idempotency[key] {
             case .inFlight(let hash) where hash == bodyHash:
@@ -232,7 +284,9 @@ public actor SimulatorState {
 
     /// `GET /sessions?external_id=`: list items (no session_url), 100 per page.
     func list(externalID: String?, page: Int) -> SimulatedResponse {
-        let ids = externalID.map { sessionsByExternalID[$0] ?? [] } ?? Array(sessions.keys).sorted()
+        stats.lookups += 1
+        let filter = configuration.lookupFilter ? externalID : nil
+        let ids = filter.map { sessionsByExternalID[$0] ?? [] } ?? Array(sessions.keys).sorted()
         let perPage = 100
         let items = ids.dropFirst(max(0, page - 1) * perPage).prefix(perPage).compactMap { sessions[$0] }
         let data = items.map { session -> [String: Any] in

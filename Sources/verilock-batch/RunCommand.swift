@@ -41,11 +41,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw APIError.liveKeyWithSimulator
             }
             let running = try await RunningSimulator.start(
-                configuration: SimulatorConfiguration(
-                    profiles: settings.profiles,
-                    rateLimitPerMinute: settings.rateLimitPerMinute,
-                    latencyMilliseconds: settings.latencyMilliseconds
-                ),
+                configuration: settings.configuration,
                 logger: Logger(label: "verilock-simulator", factory: { _ in SwiftLogNoOpLogHandler() })
             )
             simulator = running
@@ -59,9 +55,13 @@ struct RunCommand: AsyncParsableCommand {
         let api = HTTPSessionsAPI(
             baseURL: baseURL, apiKey: key, connections: job.api.concurrency, timeout: job.api.timeout
         )
+        let control = RunControl()
+        let signals = SignalHandling(control: control)
+        defer { signals.cancel() }
         let result: Result<RunReport, any Error>
         do {
-            result = .success(try await BatchRunner(job: job, api: api, clock: ContinuousClock(), logger: logger).run())
+            let runner = BatchRunner(job: job, api: api, clock: ContinuousClock(), control: control, logger: logger)
+            result = .success(try await runner.run())
         } catch {
             result = .failure(error)
         }

@@ -29,6 +29,30 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Answer latency in milliseconds.")
     var latency = 0
 
+    @Option(name: .customLong("fail-rate"), help: "Share of creates answered 500/502/503 (JSON or HTML).")
+    var failRate = 0.0
+
+    @Option(name: .customLong("reset-before-commit"), help: "Share of creates dropped before the session is made.")
+    var resetBeforeCommit = 0.0
+
+    @Option(name: .customLong("reset-after-commit"), help: "Share of creates dropped after the session is made.")
+    var resetAfterCommit = 0.0
+
+    @Option(name: .customLong("slow-rate"), help: "Share of creates answered only after --slow-ms.")
+    var slowRate = 0.0
+
+    @Option(name: .customLong("slow-ms"), help: "How late a slow answer comes, in milliseconds.")
+    var slowMilliseconds = 0
+
+    @Option(name: .long, help: "Seed of the fault dice.")
+    var seed: UInt64 = 1
+
+    @Flag(name: .customLong("no-idempotency"), help: "Ignore Idempotency-Key: every create makes a session.")
+    var noIdempotency = false
+
+    @Flag(name: .customLong("no-lookup"), help: "Ignore the external_id filter of GET /sessions.")
+    var noLookup = false
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -38,7 +62,13 @@ struct SimulateCommand: AsyncParsableCommand {
         if apiKey.hasPrefix("qi_live_") { throw ValidationError("the simulator takes test keys only (qi_test_...)") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
         if windowSeconds < 1 { throw ValidationError("--window-seconds must be at least 1") }
-        if latency < 0 { throw ValidationError("--latency must not be negative") }
+        if latency < 0 || slowMilliseconds < 0 { throw ValidationError("--latency and --slow-ms must not be negative") }
+        for (name, value) in [
+            ("--fail-rate", failRate), ("--reset-before-commit", resetBeforeCommit),
+            ("--reset-after-commit", resetAfterCommit), ("--slow-rate", slowRate),
+        ] where !(0...1).contains(value) {
+            throw ValidationError("\(name) must be a probability between 0 and 1")
+        }
     }
 
     func run() async throws {
@@ -49,7 +79,12 @@ struct SimulateCommand: AsyncParsableCommand {
             profiles: profiles?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [],
             rateLimitPerMinute: perMinute,
             windowSeconds: windowSeconds,
-            latencyMilliseconds: latency
+            latencyMilliseconds: latency,
+            faults: FaultInjection(
+                failRate: failRate, resetBeforeCommitRate: resetBeforeCommit, resetAfterCommitRate: resetAfterCommit,
+                slowRate: slowRate, slowMilliseconds: slowMilliseconds, seed: seed),
+            idempotency: !noIdempotency,
+            lookupFilter: !noLookup
         )
         let simulator = try await RunningSimulator.start(configuration: configuration, port: port)
         let banner = "\(simulator.baseURL)\nadmin: \(simulator.adminURL)/stats   key: \(apiKey)\n"

@@ -32,14 +32,39 @@ public final class HTTPSessionsAPI: SessionsAPI {
 
     /// Sends `POST {base}/sessions`; throws when no answer came.
     public func createSession(_ request: CreateSessionRequest) async throws -> APIResponse {
-        var http = HTTPClientRequest(url: sessionsURL)
-        http.method = .POST
-        http.headers.add(name: "Authorization", value: authorization)
+        var http = makeRequest(url: sessionsURL, method: .POST)
         http.headers.add(name: "Content-Type", value: "application/json")
-        http.headers.add(name: "Accept", value: "application/json")
-        http.headers.add(name: "User-Agent", value: Self.userAgent)
         http.headers.add(name: "Idempotency-Key", value: request.idempotencyKey)
         http.body = .bytes(ByteBuffer(bytes: request.body))
+        return try await execute(http)
+    }
+
+    /// Sends `GET {base}/sessions?external_id=X&page=N`.
+    public func listSessions(externalID: String, page: Int) async throws -> APIResponse {
+        var query = URLComponents()
+        query.queryItems = [
+            URLQueryItem(name: "external_id", value: externalID), URLQueryItem(name: "page", value: String(page)),
+        ]
+        let encoded = (query.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+        return try await execute(makeRequest(url: sessionsURL + "?" + encoded, method: .GET))
+    }
+
+    /// Sends `GET {base}/sessions/{id}`.
+    public func session(id: String) async throws -> APIResponse {
+        let escaped = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? id
+        return try await execute(makeRequest(url: sessionsURL + "/" + escaped, method: .GET))
+    }
+
+    private func makeRequest(url: String, method: HTTPMethod) -> HTTPClientRequest {
+        var http = HTTPClientRequest(url: url)
+        http.method = method
+        http.headers.add(name: "Authorization", value: authorization)
+        http.headers.add(name: "Accept", value: "application/json")
+        http.headers.add(name: "User-Agent", value: Self.userAgent)
+        return http
+    }
+
+    private func execute(_ http: HTTPClientRequest) async throws -> APIResponse {
         let response = try await client.execute(http, timeout: timeout)
         let body = try await response.body.collect(upTo: 1 << 20)
         let headers = response.headers

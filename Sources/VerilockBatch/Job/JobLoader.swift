@@ -10,7 +10,10 @@ public enum JobLoader {
         "base_url", "key_env", "key_file", "rate_limit", "rate_share", "concurrency", "timeout", "max_attempts",
         "unknown_outcome", "simulator",
     ]
-    static let simulatorKeys = ["profiles", "rate_limit", "latency_ms"]
+    static let simulatorKeys = [
+        "profiles", "rate_limit", "window_seconds", "latency_ms", "fail_rate", "reset_before_commit",
+        "reset_after_commit", "slow_rate", "slow_ms", "seed", "idempotency", "lookup",
+    ]
     static let outputKeys = ["file", "format", "include", "columns", "csv"]
     static let outputCSVKeys = ["escape_formulas"]
     static let policyKeys = ["reissue_expired", "reissue_margin", "retry_failed"]
@@ -147,6 +150,19 @@ public enum JobLoader {
                         settings.rateLimitPerMinute = Int((rate.requestsPerSecond * 60).rounded())
                     }
                     if let value = try simulator.int("latency_ms") { settings.latencyMilliseconds = value }
+                    if let value = try simulator.int("window_seconds") { settings.windowSeconds = value }
+                    if let value = try simulator.probability("fail_rate") { settings.failRate = value }
+                    if let value = try simulator.probability("reset_before_commit") {
+                        settings.resetBeforeCommitRate = value
+                    }
+                    if let value = try simulator.probability("reset_after_commit") {
+                        settings.resetAfterCommitRate = value
+                    }
+                    if let value = try simulator.probability("slow_rate") { settings.slowRate = value }
+                    if let value = try simulator.int("slow_ms") { settings.slowMilliseconds = value }
+                    if let value = try simulator.int("seed") { settings.seed = UInt64(truncatingIfNeeded: value) }
+                    if let value = try simulator.bool("idempotency") { settings.idempotency = value }
+                    if let value = try simulator.bool("lookup") { settings.lookupFilter = value }
                 }
                 job.api.simulator = settings
             }

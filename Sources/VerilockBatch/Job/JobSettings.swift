@@ -92,8 +92,26 @@ public struct SimulatorSettings: Sendable, Equatable {
     public var profiles: [String]
     /// Its rate limit per minute.
     public var rateLimitPerMinute: Int
+    /// Its rate-limit window in seconds.
+    public var windowSeconds = 60
     /// Its answer latency in milliseconds.
     public var latencyMilliseconds: Int
+    /// Share of creates answered 500/502/503.
+    public var failRate = 0.0
+    /// Share of creates whose connection drops before the session is made.
+    public var resetBeforeCommitRate = 0.0
+    /// Share of creates whose connection drops after the session is made.
+    public var resetAfterCommitRate = 0.0
+    /// Share of creates answered after `slowMilliseconds`.
+    public var slowRate = 0.0
+    /// How late a slow answer comes.
+    public var slowMilliseconds = 0
+    /// Seed of the fault dice.
+    public var seed: UInt64 = 1
+    /// Whether it honours Idempotency-Key.
+    public var idempotency = true
+    /// Whether it filters lookups by external_id.
+    public var lookupFilter = true
 
     /// Settings with the given values.
     public init(profiles: [String] = [], rateLimitPerMinute: Int = 6000, latencyMilliseconds: Int = 0) {

@@ -60,6 +60,12 @@ struct YAMLMapping {
         return value
     }
 
+    func probability(_ key: String) throws(JobError) -> Double? {
+        guard let value = try double(key) else { return nil }
+        guard (0...1).contains(value) else { throw fail(key, "\(value) is not a probability between 0 and 1") }
+        return value
+    }
+
     func bool(_ key: String) throws(JobError) -> Bool? {
         guard let text = try string(key) else { return nil }
         switch text.lowercased() {

@@ -97,7 +97,10 @@ public struct LedgerRows {
             sql: """
                 INSERT INTO applicant (external_id, state, generation, idempotency_key, fingerprint, request_body,
                     created_at, updated_at, run_id) VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (external_id) DO UPDATE SET state = 'pending', generation = excluded.generation,
+                ON CONFLICT (external_id) DO UPDATE SET
+                    attempted = CASE WHEN applicant.state = 'pending' AND applicant.generation = excluded.generation
+                        THEN applicant.attempted ELSE 0 END,
+                    state = 'pending', generation = excluded.generation,
                     idempotency_key = excluded.idempotency_key, fingerprint = excluded.fingerprint,
                     request_body = excluded.request_body, updated_at = excluded.updated_at, run_id = excluded.run_id
                 """

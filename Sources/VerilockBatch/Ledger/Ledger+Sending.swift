@@ -9,6 +9,25 @@ public struct PendingCreate: Sendable, Equatable {
     public var request: CreateSessionRequest
     /// The generation this create makes.
     public var generation: Int
+    /// Whether a request for it may have been sent before (its outcome is then unknown).
+    public var attempted: Bool
+    /// Sessions the ledger already holds for this applicant (earlier generations).
+    public var knownSessionIDs: Set<String>
+
+    /// A pending create with the given values.
+    public init(
+        rowID: Int64,
+        request: CreateSessionRequest,
+        generation: Int,
+        attempted: Bool = false,
+        knownSessionIDs: Set<String> = []
+    ) {
+        self.rowID = rowID
+        self.request = request
+        self.generation = generation
+        self.attempted = attempted
+        self.knownSessionIDs = knownSessionIDs
+    }
 }
 
 extension Ledger {
@@ -18,18 +37,34 @@ extension Ledger {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT rowid, external_id, idempotency_key, request_body, generation FROM applicant
-                    WHERE state = 'pending' AND rowid > ? ORDER BY rowid LIMIT ?
+                    SELECT rowid, external_id, idempotency_key, request_body, generation, attempted,
+                        (SELECT group_concat(id, ' ') FROM session WHERE session.external_id = applicant.external_id)
+                    FROM applicant WHERE state = 'pending' AND rowid > ? ORDER BY rowid LIMIT ?
                     """,
                 arguments: [rowID, limit]
             )
             return rows.map { row in
                 let body: Data = row[3]
+                let known: String? = row[6]
                 return PendingCreate(
                     rowID: row[0],
                     request: CreateSessionRequest(externalID: row[1], idempotencyKey: row[2], body: Array(body)),
-                    generation: row[4]
+                    generation: row[4],
+                    attempted: row[5],
+                    knownSessionIDs: Set((known ?? "").split(separator: " ").map(String.init))
                 )
+            }
+        }
+    }
+
+    /// Marks pending creates as attempted, before any of their requests is sent: after a crash,
+    /// their outcome counts as unknown (and, with `unknown_outcome: lookup`, is looked up first).
+    public func markAttempted(_ creates: [PendingCreate]) throws {
+        guard !creates.isEmpty else { return }
+        try write { db in
+            let statement = try db.cachedStatement(sql: "UPDATE applicant SET attempted = 1 WHERE rowid = ?")
+            for create in creates where !create.attempted {
+                try statement.execute(arguments: [create.rowID])
             }
         }
     }

@@ -79,6 +79,13 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration("v2: attempted") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE applicant ADD COLUMN attempted INTEGER NOT NULL DEFAULT 0 CHECK (attempted IN (0, 1))
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -21,6 +21,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
     let clock: C
     let now: @Sendable () -> Date
     let jitter: @Sendable () -> Double
+    let control: RunControl
     let logger: Logger
 
     /// A runner for `job` over the given collaborators.
@@ -30,8 +31,10 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         clock: C,
         now: @escaping @Sendable () -> Date = { Date() },
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        control: RunControl = RunControl(),
         logger: Logger
     ) {
+        self.control = control
         self.job = job
         self.api = api
         self.clock = clock
@@ -59,8 +62,15 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         runLogger[metadataKey: "run"] = "\(runID)"
 
         // Stages 1-3.
-        let rowsRead = try InputStage(job: job, ledger: ledger, runID: runID, now: started, logger: runLogger).run(
-            paths: paths)
+        let rowsRead: Int
+        do {
+            rowsRead = try InputStage(
+                job: job, ledger: ledger, runID: runID, now: started, control: control, logger: runLogger
+            ).run(paths: paths)
+        } catch {
+            try? ledger.finishRun(runID, exitCode: ExitStatus(for: error).rawValue, counts: RunCounts(), now: now())
+            throw error
+        }
         runLogger.info("inputs read", metadata: ["rows": "\(rowsRead)"])
 
         // Stages 4-5.
@@ -73,6 +83,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             api: api,
             limiter: limiter,
             policy: RetryPolicy(maxAttempts: job.api.maxAttempts),
+            unknownOutcome: job.api.unknownOutcome,
             rateShare: job.api.rateShare,
             clock: clock,
             jitter: jitter,
@@ -81,7 +92,8 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         )
         let sendStart = clock.now
         let (stats, stop) = try await SendStage(
-            ledger: ledger, runID: runID, sender: sender, concurrency: job.api.concurrency, now: now,
+            ledger: ledger, runID: runID, sender: sender, concurrency: job.api.concurrency, control: control,
+            clock: clock, now: now,
             logger: runLogger
         ).run()
         let sendSeconds = Self.seconds(sendStart.duration(to: clock.now))
@@ -101,7 +113,14 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         )
         let rejectedRows = try files.writeRejects(to: rejectsPath, escapeFormulas: job.escapeFormulas)
 
-        let exitCode = stop.map { ExitStatus(for: $0).rawValue } ?? RunReport.exitCode(for: counts)
+        var stoppedBecause = stop?.description
+        var exitCode = stop.map { ExitStatus(for: $0).rawValue } ?? RunReport.exitCode(for: counts)
+        if stop == nil, let reason = control.stopReason {
+            exitCode = reason.exitStatus.rawValue
+            stoppedBecause =
+                "interrupted by \(reason.signalName); \(counts.pending) rows still pending: run the same command "
+                + "again to continue"
+        }
         let report = RunReport(
             runID: runID,
             job: job.name,
@@ -113,7 +132,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             durationSeconds: Self.seconds(startInstant.duration(to: clock.now)),
             achievedRate: sendSeconds > 0 ? Double(stats.requests) / sendSeconds : 0,
             simulated: job.api.simulator != nil,
-            stoppedBecause: stop?.description,
+            stoppedBecause: stoppedBecause,
             exitCode: exitCode
         )
         try ledger.finishRun(runID, exitCode: exitCode, counts: counts, now: now())

@@ -11,6 +11,7 @@ struct InputStage {
     let ledger: Ledger
     let runID: Int64
     let now: Date
+    let control: RunControl
     let logger: Logger
 
     /// Rows per ledger batch; the transaction spans them all.
@@ -76,6 +77,22 @@ struct InputStage {
     }
 
     private func record(
+        _ raw: RawRecord,
+        mapper: RowMapper,
+        fileIndex: Int,
+        seq: Int64,
+        rows: LedgerRows,
+        nowEpoch: Int64,
+        stamp: String,
+        paths: [String]
+    ) throws {
+        if seq % 1024 == 0, let reason = control.stopReason { throw RunInterrupted(reason: reason) }
+        try plan(
+            raw, mapper: mapper, fileIndex: fileIndex, seq: seq, rows: rows, nowEpoch: nowEpoch, stamp: stamp,
+            paths: paths)
+    }
+
+    private func plan(
         _ raw: RawRecord,
         mapper: RowMapper,
         fileIndex: Int,

@@ -87,6 +87,8 @@ public enum ExitStatus: Int32, Sendable {
             case .keyRefused: self = .keyRefused
             case .missingKey, .unreadableKeyFile, .insecureBaseURL, .liveKeyWithSimulator: self = .invalidJob
             }
+        case let error as RunInterrupted:
+            self = error.reason.exitStatus
         case let error as LedgerError:
             if case .locked = error { self = .ledgerBusy } else { self = .cannotWrite }
         case is FileWriteError: self = .cannotWrite

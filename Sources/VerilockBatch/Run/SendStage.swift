@@ -14,9 +14,13 @@ public struct SendStats: Sendable, Equatable {
     /// Answers by HTTP status ("0" where none came).
     public var statuses: [String: Int] = [:]
 
+    /// Lookups made to settle unknown outcomes.
+    public var lookups = 0
+
     mutating func add(_ result: SendResult) {
         rows += 1
         requests += result.statuses.count
+        lookups += result.lookups
         retries += result.retries
         rateLimited += result.rateLimited
         for status in result.statuses { statuses[String(status), default: 0] += 1 }
@@ -27,18 +31,29 @@ public struct SendStats: Sendable, Equatable {
 /// run) with at most `concurrency` in flight, and record each outcome in the ledger.
 ///
 /// One task group; each child sends one row and returns its result, never throwing. The parent
-/// alone records outcomes, in batches. A key refusal (401/402/403) cancels the rest: rows whose
-/// answer never came stay pending for the next run.
+/// alone records outcomes, in batches. A key refusal (401/402/403) cancels the rest. A stop
+/// request (``RunControl``) starts no new request and gives those in flight the grace period.
+/// Rows whose answer never came stay pending for the next run.
 struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
     let ledger: Ledger
     let runID: Int64
     let sender: SessionSender<C>
     let concurrency: Int
+    let control: RunControl
+    let clock: C
     let now: @Sendable () -> Date
     let logger: Logger
 
     /// Outcomes recorded per ledger transaction.
     static var recordBatch: Int { 64 }
+
+    /// What the parent hears from its children.
+    private enum Event: Sendable {
+        case sent(PendingCreate, Result<SendResult, APIError>)
+        case stopRequested
+        case graceOver
+        case idle
+    }
 
     /// Sends everything pending; returns the stats and the error that stopped the run, if any.
     func run(progress: @escaping (SendStats) -> Void = { _ in }) async throws -> (SendStats, APIError?) {
@@ -50,33 +65,63 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
 
         func nextPending() throws -> PendingCreate? {
             if pendingPage.isEmpty && !exhausted {
-                pendingPage = try ledger.pendingCreates(after: lastRowID, limit: 512).reversed()
-                if let last = pendingPage.first { lastRowID = last.rowID } else { exhausted = true }
+                let page = try ledger.pendingCreates(after: lastRowID, limit: 512)
+                try ledger.markAttempted(page)
+                pendingPage = page.reversed()
+                if let last = page.last { lastRowID = last.rowID } else { exhausted = true }
             }
             return pendingPage.popLast()
         }
 
-        try await withThrowingTaskGroup(of: (PendingCreate, Result<SendResult, APIError>).self) { group in
-            let sender = self.sender
+        try await withThrowingTaskGroup(of: Event.self) { group in
+            let (sender, control, clock) = (self.sender, self.control, self.clock)
+            var inFlight = 0
             func addNext() throws -> Bool {
-                guard stop == nil, let next = try nextPending() else { return false }
+                guard stop == nil, control.stopReason == nil, let next = try nextPending() else { return false }
+                inFlight += 1
                 group.addTask {
                     do throws(APIError) {
-                        return (next, .success(try await sender.send(next.request)))
+                        return .sent(next, .success(try await sender.send(next)))
                     } catch {
-                        return (next, .failure(error))
+                        return .sent(next, .failure(error))
                     }
                 }
                 return true
             }
+            group.addTask {
+                await control.waitForStop()
+                return Task.isCancelled ? .idle : .stopRequested
+            }
             for _ in 0..<concurrency where try !addNext() { break }
+            if inFlight == 0 { group.cancelAll() }
             var done: [(PendingCreate, SendOutcome)] = []
-            while let (pending, result) = try await group.next() {
-                switch result {
-                case .success(let sent):
+            while let event = try await group.next() {
+                switch event {
+                case .idle:
+                    continue
+                case .stopRequested:
+                    logger.notice(
+                        "stop requested: no new requests; waiting for those in flight",
+                        metadata: ["in_flight": "\(inFlight)"])
+                    if inFlight == 0 {
+                        group.cancelAll()
+                    } else {
+                        group.addTask {
+                            try? await clock.sleep(for: control.grace, tolerance: nil)
+                            return Task.isCancelled ? .idle : .graceOver
+                        }
+                    }
+                    continue
+                case .graceOver:
+                    logger.notice("grace period over: cancelling the requests still in flight")
+                    group.cancelAll()
+                    continue
+                case .sent(let pending, .success(let sent)):
+                    inFlight -= 1
                     stats.add(sent)
                     done.append((pending, sent.outcome))
-                case .failure(let error):
+                case .sent(_, .failure(let error)):
+                    inFlight -= 1
                     stats.rows += 1
                     stats.requests += 1
                     if case .keyRefused(let failure) = error, let status = failure.status {
@@ -93,7 +138,7 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
                     done.removeAll(keepingCapacity: true)
                     progress(stats)
                 }
-                _ = try addNext()
+                if try !addNext() && inFlight == 0 { group.cancelAll() }
             }
             try ledger.record(done, runID: runID, now: now())
             progress(stats)

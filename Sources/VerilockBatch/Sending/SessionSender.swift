@@ -21,6 +21,8 @@ public struct SendResult: Sendable, Equatable {
     public var retries = 0
     /// 429 answers received.
     public var rateLimited = 0
+    /// Lookups made to settle an unknown outcome.
+    public var lookups = 0
 }
 
 /// Sends one create with retries, under the shared rate limiter. Never throws for a row's own
@@ -32,6 +34,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     let api: any SessionsAPI
     let limiter: RateLimiter<C>
     let policy: RetryPolicy
+    let unknownOutcome: UnknownOutcome
     let rateShare: Double
     let clock: C
     let jitter: @Sendable () -> Double
@@ -43,6 +46,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         api: any SessionsAPI,
         limiter: RateLimiter<C>,
         policy: RetryPolicy,
+        unknownOutcome: UnknownOutcome = .idempotencyKey,
         rateShare: Double = 1,
         clock: C,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
@@ -52,6 +56,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         self.api = api
         self.limiter = limiter
         self.policy = policy
+        self.unknownOutcome = unknownOutcome
         self.rateShare = rateShare
         self.clock = clock
         self.jitter = jitter
@@ -59,12 +64,30 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         self.logger = logger
     }
 
-    /// Sends `request` until it has a definite answer, the attempts run out, or the run must stop.
-    public func send(_ request: CreateSessionRequest) async throws(APIError) -> SendResult {
-        var result = SendResult(
-            outcome: .unresolved(APIFailure(status: nil, code: nil, message: "not sent", requestID: nil)))
-        var failedAttempts = 0
+    /// Sends `pending` until it has a definite answer, the attempts run out, or the run must stop.
+    ///
+    /// With ``UnknownOutcome/lookup``, a create whose earlier attempt may have reached the API
+    /// (a lost answer, a reset, a 5xx, or an attempt by a run that died) is first looked up,
+    /// and a session found is adopted instead of creating again.
+    public func send(_ pending: PendingCreate) async throws(APIError) -> SendResult {
+        let request = pending.request
         var lastFailure = APIFailure(status: nil, code: nil, message: "not sent", requestID: nil)
+        var result = SendResult(outcome: .unresolved(lastFailure))
+        var failedAttempts = 0
+        var outcomeUnknown = pending.attempted
+
+        /// Counts a failed attempt and sleeps its backoff; false when no attempt is left.
+        func failedAttempt(_ failure: APIFailure) async -> Bool {
+            lastFailure = failure
+            failedAttempts += 1
+            guard await retryAfterBackoff(failedAttempts, external: request.externalID, failure: failure) else {
+                result.outcome = .unresolved(failure)
+                return false
+            }
+            result.retries += 1
+            return true
+        }
+
         while true {
             do {
                 try await limiter.acquire()
@@ -72,44 +95,67 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                 result.outcome = .unresolved(lastFailure.interrupted)
                 return result
             }
+            if unknownOutcome == .lookup && outcomeUnknown {
+                let lookup = await SessionLookup(api: api).lookup(
+                    externalID: request.externalID, knownSessionIDs: pending.knownSessionIDs, now: now())
+                result.lookups += 1
+                switch lookup {
+                case .found(let session):
+                    result.outcome = .created(session)
+                    return result
+                case .none:
+                    outcomeUnknown = false
+                case .untrusted(let reason):
+                    logger.warning(
+                        "lookup not trusted; relying on the Idempotency-Key",
+                        metadata: ["external_id": "\(request.externalID)", "reason": "\(reason)"])
+                    outcomeUnknown = false
+                case .keyRefused(let failure):
+                    throw .keyRefused(failure)
+                case .failed(let failure):
+                    if await failedAttempt(failure) { continue }
+                    return result
+                }
+                do {
+                    try await limiter.acquire()
+                } catch {
+                    result.outcome = .unresolved(lastFailure.interrupted)
+                    return result
+                }
+            }
             let response: APIResponse
             do {
                 response = try await api.createSession(request)
             } catch {
                 result.statuses.append(0)
-                lastFailure = APIFailure(status: nil, code: "transport", message: "no answer: \(error)", requestID: nil)
-                failedAttempts += 1
-                if !(await retryAfterBackoff(failedAttempts, external: request.externalID, failure: lastFailure)) {
-                    result.outcome = .unresolved(lastFailure)
-                    return result
-                }
-                result.retries += 1
-                continue
+                outcomeUnknown = true
+                let failure = APIFailure(status: nil, code: "transport", message: "no answer: \(error)", requestID: nil)
+                if await failedAttempt(failure) { continue }
+                return result
             }
             result.statuses.append(response.status)
-            if let limit = response.rateLimitLimit, limit > 0 {
-                let allowed = Double(limit) / 60 * rateShare
-                if await limiter.tighten(to: allowed) {
-                    logger.notice(
-                        "the server reports a smaller rate limit; slowing down", metadata: ["limit_per_min": "\(limit)"]
-                    )
-                }
-            }
+            await adapt(to: response)
             switch ResponseClass(status: response.status) {
             case .success:
                 if let session = try? JSONDecoder().decode(CreatedSession.self, from: Data(response.body)) {
                     result.outcome = .created(session)
                     return result
                 }
-                lastFailure = APIFailure(
-                    status: response.status, code: "unreadable_response",
-                    message: "the API answered \(response.status) with a body that is not a session",
-                    requestID: response.requestID
-                )
-                result.outcome = .unresolved(lastFailure)
+                result.outcome = .unresolved(
+                    APIFailure(
+                        status: response.status, code: "unreadable_response",
+                        message: "the API answered \(response.status) with a body that is not a session",
+                        requestID: response.requestID))
                 return result
             case .failRow:
-                result.outcome = .failed(APIFailure(response: response))
+                var failure = APIFailure(response: response)
+                if failure.code == "idempotency_key_reused" {
+                    failure.message =
+                        "the row's data changed since its first attempt, whose outcome is unknown; the API refused "
+                        + "its Idempotency-Key with the new data (\(failure.message)): check for a session made "
+                        + "with the old data, then set policy.retry_failed: always to create a new one"
+                }
+                result.outcome = .failed(failure)
                 return result
             case .stopRun:
                 throw .keyRefused(APIFailure(response: response))
@@ -126,20 +172,26 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                     return result
                 }
                 result.retries += 1
-            case .unavailable, .retry:
-                lastFailure = APIFailure(response: response)
-                failedAttempts += 1
-                if ResponseClass(status: response.status) == .unavailable,
-                    let pause = policy.retryAfter(response.retryAfter, now: now())
-                {
-                    await limiter.pause(for: pause)
-                }
-                if !(await retryAfterBackoff(failedAttempts, external: request.externalID, failure: lastFailure)) {
-                    result.outcome = .unresolved(lastFailure)
-                    return result
-                }
-                result.retries += 1
+            case .unavailable:
+                if let pause = policy.retryAfter(response.retryAfter, now: now()) { await limiter.pause(for: pause) }
+                if await failedAttempt(APIFailure(response: response)) { continue }
+                return result
+            case .retry:
+                // A 409 means the first attempt with this key is still running: its outcome will
+                // be replayed. Any other retryable answer may have followed a commit.
+                if response.status != 409 { outcomeUnknown = true }
+                if await failedAttempt(APIFailure(response: response)) { continue }
+                return result
             }
+        }
+    }
+
+    /// Lowers the limiter's rate when the server reports a smaller budget than configured.
+    private func adapt(to response: APIResponse) async {
+        guard let limit = response.rateLimitLimit, limit > 0 else { return }
+        if await limiter.tighten(to: Double(limit) / 60 * rateShare) {
+            logger.notice(
+                "the server reports a smaller rate limit; slowing down", metadata: ["limit_per_min": "\(limit)"])
         }
     }
 

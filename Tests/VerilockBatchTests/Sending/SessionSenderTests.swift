@@ -1,12 +1,15 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import VerilockBatch
 
 @Suite("Session sender")
 struct SessionSenderTests {
-    let request = CreateSessionRequest(externalID: "u-1", idempotencyKey: "vb1-key", body: Array("{}".utf8))
+    let request = PendingCreate(
+        rowID: 1, request: CreateSessionRequest(externalID: "u-1", idempotencyKey: "vb1-key", body: Array("{}".utf8)),
+        generation: 1)
 
     func sender(_ api: FakeSessionsAPI, clock: TestClock = TestClock(), maxAttempts: Int = 5) -> SessionSender<
         TestClock
@@ -96,5 +99,125 @@ struct SessionSenderTests {
         }
         #expect(result.rateLimited == 3)
         #expect(clock.now.offset >= .seconds(21))
+    }
+}
+
+@Suite("Settling unknown outcomes")
+struct SettlementTests {
+    func sender(_ api: any SessionsAPI, mode: UnknownOutcome) -> SessionSender<TestClock> {
+        let clock = TestClock()
+        return SessionSender(
+            api: api, limiter: RateLimiter(requestsPerSecond: 1000, burst: 10, clock: clock),
+            policy: RetryPolicy(maxAttempts: 5), unknownOutcome: mode, clock: clock, jitter: { 1 },
+            now: { Date(timeIntervalSince1970: 0) }, logger: Logger(label: "test"))
+    }
+
+    func pending(attempted: Bool, known: Set<String> = []) -> PendingCreate {
+        PendingCreate(
+            rowID: 1, request: CreateSessionRequest(externalID: "u-1", idempotencyKey: "vb1-k", body: []),
+            generation: 1, attempted: attempted, knownSessionIDs: known)
+    }
+
+    /// An API that creates the session, then loses the answer, the first time.
+    static func lostAnswerAPI() -> FakeSessionsAPI {
+        struct Reset: Error {}
+        let lost = Mutex(false)
+        return FakeSessionsAPI { request, _ in
+            let response = FakeSessionsAPI.created(request)
+            return response
+        } onCreated: { _ in
+            let first = lost.withLock { lost in
+                defer { lost = true }
+                return !lost
+            }
+            if first { throw Reset() }
+        }
+    }
+
+    @Test("lookup: a session made by an attempt whose answer was lost is adopted, not created again")
+    func lookupAdopts() async throws {
+        let api = Self.lostAnswerAPI()
+        let result = try await sender(api, mode: .lookup).send(pending(attempted: false))
+        guard case .created(let session) = result.outcome else {
+            Issue.record("expected the session to be adopted, got \(result.outcome)")
+            return
+        }
+        #expect(api.requests.count == 1)
+        #expect(result.lookups == 1)
+        #expect(session.sessionURL.contains("/verify/"))
+    }
+
+    @Test("idempotency-key: the lost answer is settled by resending the same key")
+    func keyResend() async throws {
+        let api = Self.lostAnswerAPI()
+        let result = try await sender(api, mode: .idempotencyKey).send(pending(attempted: false))
+        guard case .created = result.outcome else {
+            Issue.record("expected created")
+            return
+        }
+        #expect(api.requests.map(\.idempotencyKey) == ["vb1-k", "vb1-k"])
+        #expect(result.lookups == 0)
+    }
+
+    @Test("lookup: a row attempted by a dead run is looked up first; an earlier generation's session is not adopted")
+    func lookupSkipsKnownSessions() async throws {
+        let api = FakeSessionsAPI()
+        _ = try await api.createSession(
+            CreateSessionRequest(externalID: "u-1", idempotencyKey: "vb1-generation1", body: []))
+        let known = Set(try await Self.ids(api))
+        #expect(known.count == 1)
+        let result = try await sender(api, mode: .lookup).send(pending(attempted: true, known: known))
+        guard case .created(let session) = result.outcome else {
+            Issue.record("expected created")
+            return
+        }
+        #expect(result.lookups == 1)
+        #expect(api.requests.count == 2)
+        #expect(!known.contains(session.id))
+    }
+
+    static func ids(_ api: FakeSessionsAPI) async throws -> [String] {
+        let response = try await api.listSessions(externalID: "u-1", page: 1)
+        struct Page: Decodable {
+            struct Item: Decodable { var id: String }
+            var data: [Item]
+        }
+        return try JSONDecoder().decode(Page.self, from: Data(response.body)).data.map(\.id)
+    }
+
+    @Test("a lookup answer with another external_id is not trusted: the create goes out with its key")
+    func untrustedLookup() async throws {
+        struct Ignoring: SessionsAPI {
+            let inner = FakeSessionsAPI()
+            func createSession(_ request: CreateSessionRequest) async throws -> APIResponse {
+                try await inner.createSession(request)
+            }
+            func listSessions(externalID: String, page: Int) async throws -> APIResponse {
+                APIResponse(status: 200, body: Array(#"{"data":[{"id":"ses_x","external_id":"other"}]}"#.utf8))
+            }
+            func session(id: String) async throws -> APIResponse { APIResponse(status: 404) }
+        }
+        let api = Ignoring()
+        let result = try await sender(api, mode: .lookup).send(pending(attempted: true))
+        guard case .created(let session) = result.outcome else {
+            Issue.record("expected created")
+            return
+        }
+        #expect(session.id != "ses_x")
+        #expect(api.inner.requests.count == 1)
+    }
+
+    @Test("422 for a key reused with other data fails the row, saying the data changed")
+    func keyReused() async throws {
+        let api = FakeSessionsAPI { _, _ in
+            FakeSessionsAPI.error(422, code: "idempotency_key_reused", message: "different body")
+        }
+        let result = try await sender(api, mode: .idempotencyKey).send(pending(attempted: true))
+        guard case .failed(let failure) = result.outcome else {
+            Issue.record("expected failed")
+            return
+        }
+        #expect(failure.message.contains("the row's data changed since its first attempt"))
+        #expect(api.requests.count == 1)
     }
 }

@@ -16,14 +16,33 @@ final class FakeSessionsAPI: SessionsAPI {
 
     private let state = Mutex(State())
     private let script: Script
+    private let onCreated: @Sendable (CreateSessionRequest) throws -> Void
 
-    /// - Parameter script: gets the request and how many times this key was sent before.
-    init(script: @escaping Script = { request, _ in FakeSessionsAPI.created(request) }) {
+    /// - Parameters:
+    ///   - script: gets the request and how many times this key was sent before.
+    ///   - onCreated: runs after a 201 was recorded; throwing loses the answer (a reset after commit).
+    init(
+        script: @escaping Script = { request, _ in FakeSessionsAPI.created(request) },
+        onCreated: @escaping @Sendable (CreateSessionRequest) throws -> Void = { _ in }
+    ) {
         self.script = script
+        self.onCreated = onCreated
     }
 
     var requests: [CreateSessionRequest] { state.withLock { $0.requests } }
     var peakConcurrency: Int { state.withLock { $0.peak } }
+
+    /// Lists the sessions this fake created for `externalID` (from its own answers).
+    func listSessions(externalID: String, page: Int) async throws -> APIResponse {
+        let ids = state.withLock { $0.sessions[externalID] ?? [] }
+        let items = ids.map { #"{"id":"\#($0)","external_id":"\#(externalID)","status":"created"}"# }
+        return APIResponse(status: 200, body: Array(#"{"data":[\#(items.joined(separator: ","))],"meta":{}}"#.utf8))
+    }
+
+    func session(id: String) async throws -> APIResponse {
+        let body = #"{"id":"\#(id)","session_url":"https://verilock.io/verify/tok_\#(id)","status":"created"}"#
+        return APIResponse(status: 200, body: Array(body.utf8))
+    }
 
     func createSession(_ request: CreateSessionRequest) async throws -> APIResponse {
         let previous = state.withLock { state in
@@ -35,7 +54,21 @@ final class FakeSessionsAPI: SessionsAPI {
         }
         defer { state.withLock { $0.inFlight -= 1 } }
         await Task.yield()
-        return try await script(request, previous)
+        let response = try await script(request, previous)
+        if response.status == 201, let id = Self.sessionID(response) {
+            state.withLock { state in
+                if !(state.sessions[request.externalID]?.contains(id) ?? false) {
+                    state.sessions[request.externalID, default: []].append(id)
+                }
+            }
+            try onCreated(request)
+        }
+        return response
+    }
+
+    private static func sessionID(_ response: APIResponse) -> String? {
+        struct Body: Decodable { var id: String }
+        return try? JSONDecoder().decode(Body.self, from: Data(response.body)).id
     }
 
     /// A 201 whose session id is derived from the Idempotency-Key (as a replay would be).
