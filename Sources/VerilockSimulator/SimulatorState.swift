@@ -124,12 +124,6 @@ public actor SimulatorState {
         return .none
     }
 
-    /// Forgets an in-flight create whose handler was cancelled before it finished.
-    func abandon(_ ticket: Ticket) {
-        guard let key = ticket.key, case .inFlight = idempotency[key] else { return }
-        idempotency[key] = nil
-    }
-
     /// The simulator's clock: the wall clock plus any advance made through the admin route.
     var now: Date { Date().addingTimeInterval(clockOffset) }
 

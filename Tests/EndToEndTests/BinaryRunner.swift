@@ -1,9 +1,11 @@
 import Foundation
 import Testing
 
-/// Runs the built `verilock-batch` binary with a bounded time, capturing its output; the process
-/// is killed by pid if it outlives the bound.
-struct BinaryRunner {
+/// The built `verilock-batch` binary, run as a child process with a bounded time: output goes to
+/// files and the exit is awaited through the termination handler, so no thread of the test
+/// process blocks (the simulator serving the binary runs in it). A process that outlives its
+/// bound is killed by pid.
+final class BinaryRunner: Sendable {
     struct Result {
         var exitCode: Int32
         var stdout: String
@@ -15,8 +17,7 @@ struct BinaryRunner {
         let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [
             bundleFolder.appendingPathComponent("verilock-batch").path,
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/debug/verilock-batch").path,
+            repositoryRoot.appendingPathComponent(".build/debug/verilock-batch").path,
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
     }
@@ -27,13 +28,20 @@ struct BinaryRunner {
             .deletingLastPathComponent()
     }
 
-    static func run(
+    /// The child's pid.
+    let pid: Int32
+    private let capture: String
+    private let exit: AsyncStream<Int32>
+    private let watchdog: Task<Void, Never>
+
+    /// Starts the binary with `arguments`; `VERILOCK_API_KEY` is unset unless `environment` sets it.
+    init(
         _ arguments: [String],
         environment: [String: String] = [:],
         directory: String? = nil,
         timeout: Duration = .seconds(120)
-    ) async throws -> Result {
-        let binary = binaryPath
+    ) throws {
+        let binary = Self.binaryPath
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the binary first: swift build")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -43,36 +51,60 @@ struct BinaryRunner {
         env.merge(environment) { _, new in new }
         process.environment = env
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        // Output goes to files, and the exit is awaited through the termination handler, so no
-        // thread of the test process blocks (the simulator serving the binary runs in it).
-        let capture = NSTemporaryDirectory() + "verilock-run-" + UUID().uuidString
+        capture = NSTemporaryDirectory() + "verilock-run-" + UUID().uuidString
         _ = FileManager.default.createFile(atPath: capture + ".out", contents: nil)
         _ = FileManager.default.createFile(atPath: capture + ".err", contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: capture + ".out")
-            try? FileManager.default.removeItem(atPath: capture + ".err")
-        }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: capture + ".out"))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: capture + ".err"))
         process.standardInput = FileHandle.nullDevice
-        let exitCode = try await withCheckedThrowingContinuation {
-            (continuation: CheckedContinuation<Int32, any Error>) in
-            process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-                return
-            }
-            let pid = process.processIdentifier
-            Task {
-                try await Task.sleep(for: timeout)
-                if process.isRunning { kill(pid, SIGKILL) }
-            }
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        exit = stream
+        process.terminationHandler = { finished in
+            continuation.yield(finished.terminationStatus)
+            continuation.finish()
         }
-        let stdout = (try? String(contentsOfFile: capture + ".out", encoding: .utf8)) ?? ""
-        let stderr = (try? String(contentsOfFile: capture + ".err", encoding: .utf8)) ?? ""
-        return Result(exitCode: exitCode, stdout: stdout, stderr: stderr)
+        try process.run()
+        let pid = process.processIdentifier
+        self.pid = pid
+        watchdog = Task {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { kill(pid, SIGKILL) }
+        }
+    }
+
+    deinit {
+        watchdog.cancel()
+        try? FileManager.default.removeItem(atPath: capture + ".out")
+        try? FileManager.default.removeItem(atPath: capture + ".err")
+    }
+
+    /// Sends `signal` to the child.
+    func send(_ signal: Int32) {
+        kill(pid, signal)
+    }
+
+    /// What the child wrote to stderr so far.
+    var stderrSoFar: String { (try? String(contentsOfFile: capture + ".err", encoding: .utf8)) ?? "" }
+
+    /// Waits for the child to exit; a child killed by a signal reports the signal number.
+    func wait() async -> Result {
+        var code: Int32 = -1
+        for await status in exit { code = status }
+        watchdog.cancel()
+        return Result(
+            exitCode: code,
+            stdout: (try? String(contentsOfFile: capture + ".out", encoding: .utf8)) ?? "",
+            stderr: stderrSoFar
+        )
+    }
+
+    /// Runs the binary to its end.
+    static func run(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        directory: String? = nil,
+        timeout: Duration = .seconds(120)
+    ) async throws -> Result {
+        try await BinaryRunner(arguments, environment: environment, directory: directory, timeout: timeout).wait()
     }
 }

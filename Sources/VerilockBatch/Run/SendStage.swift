@@ -44,8 +44,11 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
     let now: @Sendable () -> Date
     let logger: Logger
 
-    /// Outcomes recorded per ledger transaction.
+    /// Outcomes recorded per ledger transaction, at most.
     static var recordBatch: Int { 64 }
+    /// The longest an outcome waits to be recorded (a slow run records at least this often, so a
+    /// crash leaves few answered rows to settle again).
+    static var recordInterval: Duration { .seconds(1) }
 
     /// What the parent hears from its children.
     private enum Event: Sendable {
@@ -95,6 +98,7 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
             for _ in 0..<concurrency where try !addNext() { break }
             if inFlight == 0 { group.cancelAll() }
             var done: [(PendingCreate, SendOutcome)] = []
+            var lastFlush = clock.now
             while let event = try await group.next() {
                 switch event {
                 case .idle:
@@ -133,9 +137,12 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
                         group.cancelAll()
                     }
                 }
-                if done.count >= Self.recordBatch {
+                if done.count >= Self.recordBatch
+                    || (!done.isEmpty && lastFlush.duration(to: clock.now) >= Self.recordInterval)
+                {
                     try ledger.record(done, runID: runID, now: now())
                     done.removeAll(keepingCapacity: true)
+                    lastFlush = clock.now
                     progress(stats)
                 }
                 if try !addNext() && inFlight == 0 { group.cancelAll() }

@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+import VerilockSimulator
+
+/// No lost row and no second session, whatever fails: the built binary against a faulty
+/// simulator, killed, interrupted, or run twice at once.
+@Suite("Exactly once under failure", .serialized)
+struct ExactlyOnceTests {
+    static let profile = "7f3c2a10-5d4e-4b8a-9c61-2e0f8d9b3a47"
+    static let key = SimulatorConfiguration.defaultAPIKey
+
+    /// A job over `rows` applicants in a fresh folder.
+    struct Scenario {
+        let folder = NSTemporaryDirectory() + "verilock-once-" + UUID().uuidString
+        let rows: Int
+
+        init(rows: Int, settlement: String = "idempotency-key", timeout: String = "5s", concurrency: Int = 8) throws {
+            self.rows = rows
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let text =
+                "external_id,applicant_email\n"
+                + (1...rows).map { "x-\($0),x\($0)@example.com" }.joined(separator: "\n") + "\n"
+            _ = FileManager.default.createFile(atPath: folder + "/in.csv", contents: Data(text.utf8))
+            let job = """
+                name: once
+                input:
+                  files: [in.csv]
+                session:
+                  profile_id: \(ExactlyOnceTests.profile)
+                  expires_in: 86400
+                api:
+                  rate_limit: 200/s
+                  concurrency: \(concurrency)
+                  timeout: \(timeout)
+                  max_attempts: 10
+                  unknown_outcome: \(settlement)
+                ledger: state/ledger.sqlite
+                output:
+                  file: out/output.csv
+                rejects: out/rejects.csv
+                """
+            _ = FileManager.default.createFile(atPath: folder + "/job.yaml", contents: Data(job.utf8))
+        }
+
+        func arguments(_ simulator: RunningSimulator) -> [String] {
+            ["run", folder + "/job.yaml", "--base-url", simulator.baseURL]
+        }
+
+        func start(_ simulator: RunningSimulator) throws -> BinaryRunner {
+            try BinaryRunner(arguments(simulator), environment: ["VERILOCK_API_KEY": ExactlyOnceTests.key])
+        }
+
+        func run(_ simulator: RunningSimulator) async throws -> BinaryRunner.Result {
+            try await start(simulator).wait()
+        }
+
+        /// The external_ids in the output file.
+        var outputIDs: [String] {
+            let text = (try? String(contentsOfFile: folder + "/out/output.csv", encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
+        }
+
+        var expectedIDs: [String] { (1...rows).map { "x-\($0)" } }
+
+        func remove() { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    static func simulator(
+        faults: FaultInjection = FaultInjection(), latency: Int = 0, idempotency: Bool = true
+    ) async throws -> RunningSimulator {
+        try await RunningSimulator.start(
+            configuration: SimulatorConfiguration(
+                profiles: [profile], rateLimitPerMinute: 60_000, latencyMilliseconds: latency, faults: faults,
+                idempotency: idempotency))
+    }
+
+    @Test(
+        "faults (10% 5xx, 3% resets after commit, slow answers): every row gets exactly one session",
+        arguments: ["idempotency-key", "lookup"])
+    func faults(settlement: String) async throws {
+        let simulator = try await Self.simulator(
+            faults: FaultInjection(
+                failRate: 0.10, resetAfterCommitRate: 0.03, slowRate: 0.02, slowMilliseconds: 1500, seed: 7))
+        let scenario = try Scenario(rows: 300, settlement: settlement, timeout: "1s")
+        defer { scenario.remove() }
+        let result = try await scenario.run(simulator)
+        let stats = await simulator.state.currentStats()
+        await simulator.stop()
+        #expect(result.exitCode == 0, "stderr: \(result.stderr)")
+        #expect(scenario.outputIDs == scenario.expectedIDs)
+        #expect(stats.sessionsCreated == 300)
+        #expect(stats.duplicates.isEmpty)
+        #expect(stats.failuresInjected > 10)
+        #expect(stats.resetsAfterCommit > 3)
+        #expect(stats.slowAnswers > 0)
+        print(
+            "faults/\(settlement): rows 300, 5xx \(stats.failuresInjected), resets after commit "
+                + "\(stats.resetsAfterCommit), slow \(stats.slowAnswers), replays \(stats.idempotentReplays), "
+                + "lookups \(stats.lookups), sessions \(stats.sessionsCreated), duplicates \(stats.duplicates.count), "
+                + "lost \(scenario.expectedIDs.count - scenario.outputIDs.count)")
+    }
+
+    @Test("lookup settles lost answers even when the server ignores Idempotency-Key")
+    func lookupWithoutServerIdempotency() async throws {
+        let simulator = try await Self.simulator(
+            faults: FaultInjection(failRate: 0.05, resetAfterCommitRate: 0.05, seed: 11), idempotency: false)
+        let scenario = try Scenario(rows: 200, settlement: "lookup")
+        defer { scenario.remove() }
+        let result = try await scenario.run(simulator)
+        let stats = await simulator.state.currentStats()
+        await simulator.stop()
+        #expect(result.exitCode == 0, "stderr: \(result.stderr)")
+        #expect(scenario.outputIDs == scenario.expectedIDs)
+        #expect(stats.resetsAfterCommit > 3)
+        #expect(stats.duplicates.isEmpty)
+        #expect(stats.sessionsCreated == 200)
+    }
+
+    @Test("SIGKILL at random moments, then a rerun: zero duplicates, zero lost rows")
+    func killedAndResumed() async throws {
+        let simulator = try await Self.simulator(latency: 30)
+        let scenario = try Scenario(rows: 300, concurrency: 4)
+        defer { scenario.remove() }
+        var generator = SystemRandomNumberGenerator()
+        var kills = 0
+        for _ in 0..<4 {
+            // Kill at a random point while requests are being sent: after 5 to 50 more of them,
+            // plus a few random milliseconds.
+            let seen = await simulator.state.currentStats().requests
+            let target = seen + Int.random(in: 5...50, using: &generator)
+            let run = try scenario.start(simulator)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while await simulator.state.currentStats().requests < target, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...20, using: &generator)))
+            run.send(SIGKILL)
+            let result = await run.wait()
+            if result.exitCode == SIGKILL { kills += 1 }
+        }
+        let final = try await scenario.run(simulator)
+        let stats = await simulator.state.currentStats()
+        await simulator.stop()
+        #expect(kills >= 2)
+        #expect(final.exitCode == 0, "stderr: \(final.stderr)")
+        #expect(scenario.outputIDs == scenario.expectedIDs)
+        #expect(stats.sessionsCreated == 300)
+        #expect(stats.duplicates.isEmpty)
+        print(
+            "kill: rows 300, kills \(kills), requests \(stats.requests), replays \(stats.idempotentReplays), "
+                + "sessions \(stats.sessionsCreated), duplicates \(stats.duplicates.count), "
+                + "lost \(scenario.expectedIDs.count - scenario.outputIDs.count)")
+    }
+
+    @Test("SIGINT mid-run: exit 130, the output holds what was done, a rerun completes")
+    func interrupted() async throws {
+        let simulator = try await Self.simulator(latency: 50)
+        let scenario = try Scenario(rows: 300, concurrency: 2)
+        defer { scenario.remove() }
+        let run = try scenario.start(simulator)
+        try await Task.sleep(for: .milliseconds(1500))
+        run.send(SIGINT)
+        let result = await run.wait()
+        #expect(result.exitCode == 130, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("run the same command again to continue"))
+        let done = scenario.outputIDs
+        let createdSoFar = await simulator.state.currentStats().sessionsCreated
+        #expect(!done.isEmpty && done.count < 300)
+        #expect(done.count == createdSoFar)
+        #expect(done == Array(scenario.expectedIDs.prefix(done.count)))
+
+        let rerun = try await scenario.run(simulator)
+        let stats = await simulator.state.currentStats()
+        await simulator.stop()
+        #expect(rerun.exitCode == 0)
+        #expect(scenario.outputIDs == scenario.expectedIDs)
+        #expect(stats.sessionsCreated == 300)
+        #expect(stats.duplicates.isEmpty)
+    }
+
+    @Test("two runs on one ledger: the second exits 75 at once, naming the holder, and sends nothing")
+    func secondRunLocked() async throws {
+        let slow = try await Self.simulator(latency: 200)
+        let other = try await Self.simulator()
+        let scenario = try Scenario(rows: 100, concurrency: 1)
+        defer { scenario.remove() }
+        let first = try scenario.start(slow)
+        while await slow.state.currentStats().requests == 0 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let started = ContinuousClock.now
+        let second = try await scenario.run(other)
+        let elapsed = ContinuousClock.now - started
+        first.send(SIGKILL)
+        _ = await first.wait()
+        await slow.stop()
+        let otherStats = await other.state.currentStats()
+        await other.stop()
+        #expect(second.exitCode == 75)
+        #expect(second.stderr.contains("another run holds the ledger"))
+        #expect(second.stderr.contains("pid \(first.pid)"))
+        #expect(otherStats.requests == 0)
+        #expect(elapsed < .seconds(10))
+    }
+}
