@@ -10,6 +10,7 @@ public func buildSimulatorRouter(state: SimulatorState) -> Router<SimulatorReque
     let router = Router(context: SimulatorRequestContext.self)
     let latency = state.configuration.latencyMilliseconds
     let slow = state.configuration.faults.slowMilliseconds
+    router.add(middleware: TimelineMiddleware(state: state))
     router.post("/api/v1/sessions") { request, context -> Response in
         let (refusal, rateHeaders) = await state.admit(authorization: request.headers[.authorization])
         if let refusal { return response(refusal) }
@@ -158,5 +159,26 @@ public final class RunningSimulator: Sendable {
     /// Waits until the server stops (for `verilock-batch simulate`).
     public func wait() async throws {
         try await task.value
+    }
+}
+
+/// Counts every answer of the API routes in the simulator's timeline (a dropped connection as 0).
+struct TimelineMiddleware: RouterMiddleware {
+    let state: SimulatorState
+
+    func handle(
+        _ request: Request,
+        context: SimulatorRequestContext,
+        next: (Request, SimulatorRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard request.uri.path.hasPrefix("/api/") else { return try await next(request, context) }
+        do {
+            let response = try await next(request, context)
+            await state.recordAnswer(status: Int(response.status.code))
+            return response
+        } catch {
+            await state.recordAnswer(status: 0)
+            throw error
+        }
     }
 }

@@ -41,6 +41,8 @@ public struct SimulatorStats: Sendable, Equatable, Codable {
     public var lookups = 0
     /// external_ids that got more than one session, with their count.
     public var duplicates: [String: Int] = [:]
+    /// Answers by second since the simulator started, then by HTTP status ("0": connection dropped).
+    public var timeline: [String: [String: Int]] = [:]
 
     enum CodingKeys: String, CodingKey {
         case requests
@@ -57,6 +59,7 @@ public struct SimulatorStats: Sendable, Equatable, Codable {
         case slowAnswers = "slow_answers"
         case lookups
         case duplicates
+        case timeline
     }
 }
 
@@ -88,12 +91,19 @@ public actor SimulatorState {
     private var windows: [String: (index: Int64, count: Int)] = [:]
     private var clockOffset: TimeInterval = 0
     private var dice: SplitMix64
+    private let started = Date()
     private(set) var stats = SimulatorStats()
 
     /// Fresh state for `configuration`.
     public init(configuration: SimulatorConfiguration) {
         self.configuration = configuration
         self.dice = SplitMix64(seed: configuration.faults.seed)
+    }
+
+    /// Counts an answer of the API routes in the timeline.
+    func recordAnswer(status: Int) {
+        let second = String(Int(Date().timeIntervalSince(started)))
+        stats.timeline[second, default: [:]][String(status), default: 0] += 1
     }
 
     /// Rolls the fault dice for one create and counts what it injects.

@@ -12,6 +12,10 @@ struct RunCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: JobOptions
+
+    @Option(name: .long, help: "Write the run report (JSON) to this file.")
+    var report: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -20,9 +24,12 @@ struct RunCommand: AsyncParsableCommand {
         let code: Int32
         do {
             let job = try JobLoader.load(path: options.job, overrides: options.overrides)
-            let report = try await Self.execute(job, logger: logger)
-            printError(report.summary)
-            code = report.exitCode
+            let result = try await Self.execute(job, logger: logger)
+            printError(result.summary)
+            if let report {
+                try result.write(to: report)
+            }
+            code = result.exitCode
         } catch {
             printError("error: \(error.localizedDescription)")
             code = ExitStatus(for: error).rawValue

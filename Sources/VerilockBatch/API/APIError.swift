@@ -12,6 +12,10 @@ public enum APIError: Error, Sendable, Equatable {
     case insecureBaseURL(String)
     /// A production key was given to the simulator.
     case liveKeyWithSimulator
+    /// The API stayed unreachable or kept failing past the retry budget.
+    case unavailable(APIFailure)
+    /// The first creates all answered 404: the profile does not exist.
+    case unknownProfile(profileID: String, failure: APIFailure)
 }
 
 extension APIError: LocalizedError, CustomStringConvertible {
@@ -26,6 +30,12 @@ extension APIError: LocalizedError, CustomStringConvertible {
             "cannot read the API key file \(path): \(reason)"
         case .insecureBaseURL(let url):
             "base URL \(url) is not allowed: it must be an https URL (plain http only for loopback hosts)"
+        case .unavailable(let failure):
+            "the API stayed unavailable past the retry budget (last answer: \(failure.summary)); stopped cleanly, "
+                + "the rows not yet answered stay pending: run the same command again later"
+        case .unknownProfile(let profileID, let failure):
+            "the API does not know the verification profile \(profileID) (\(failure.summary)): check "
+                + "session.profile_id or --profile-id; stopped after the first rows"
         case .liveKeyWithSimulator:
             "a production key (qi_live_) was given to the simulator: unset VERILOCK_API_KEY or use a qi_test_ key"
         }

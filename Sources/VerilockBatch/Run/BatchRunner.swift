@@ -74,17 +74,15 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         runLogger.info("inputs read", metadata: ["rows": "\(rowsRead)"])
 
         // Stages 4-5.
+        let rate = RateAdaptation(share: job.api.rateShare, followServer: job.api.rateLimit.isAuto)
         let limiter = RateLimiter(
-            requestsPerSecond: job.api.rateLimit.requestsPerSecond * job.api.rateShare,
-            burst: 2,
-            clock: clock
-        )
+            requestsPerSecond: rate.effective(job.api.rateLimit.requestsPerSecond), burst: 2, clock: clock)
         let sender = SessionSender(
             api: api,
             limiter: limiter,
             policy: RetryPolicy(maxAttempts: job.api.maxAttempts),
             unknownOutcome: job.api.unknownOutcome,
-            rateShare: job.api.rateShare,
+            rate: rate,
             clock: clock,
             jitter: jitter,
             now: now,
@@ -92,7 +90,8 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         )
         let sendStart = clock.now
         let (stats, stop) = try await SendStage(
-            ledger: ledger, runID: runID, sender: sender, concurrency: job.api.concurrency, control: control,
+            ledger: ledger, runID: runID, sender: sender, concurrency: job.api.concurrency,
+            profileID: job.template.profileID, control: control,
             clock: clock, now: now,
             logger: runLogger
         ).run()
@@ -130,6 +129,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             rejectsPath: rejectsPath,
             rejectedRows: rejectedRows,
             durationSeconds: Self.seconds(startInstant.duration(to: clock.now)),
+            sendSeconds: sendSeconds,
             achievedRate: sendSeconds > 0 ? Double(stats.requests) / sendSeconds : 0,
             simulated: job.api.simulator != nil,
             stoppedBecause: stoppedBecause,

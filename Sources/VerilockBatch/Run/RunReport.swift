@@ -18,6 +18,8 @@ public struct RunReport: Sendable, Equatable, Codable {
     public var rejectedRows: Int
     /// Seconds from start to end.
     public var durationSeconds: Double
+    /// Seconds spent in the send stage.
+    public var sendSeconds: Double
     /// Requests per second while sending.
     public var achievedRate: Double
     /// Whether the run went to the built-in simulator.
@@ -85,7 +87,9 @@ public enum ExitStatus: Int32, Sendable {
         case let error as APIError:
             switch error {
             case .keyRefused: self = .keyRefused
-            case .missingKey, .unreadableKeyFile, .insecureBaseURL, .liveKeyWithSimulator: self = .invalidJob
+            case .unavailable: self = .unavailable
+            case .missingKey, .unreadableKeyFile, .insecureBaseURL, .liveKeyWithSimulator, .unknownProfile:
+                self = .invalidJob
             }
         case let error as RunInterrupted:
             self = error.reason.exitStatus

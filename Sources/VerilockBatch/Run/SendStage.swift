@@ -39,6 +39,7 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
     let runID: Int64
     let sender: SessionSender<C>
     let concurrency: Int
+    let profileID: String
     let control: RunControl
     let clock: C
     let now: @Sendable () -> Date
@@ -46,13 +47,16 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
 
     /// Outcomes recorded per ledger transaction, at most.
     static var recordBatch: Int { 64 }
+    /// 404 answers before any success that mean the profile does not exist.
+    static var unknownProfileThreshold: Int { 3 }
+
     /// The longest an outcome waits to be recorded (a slow run records at least this often, so a
     /// crash leaves few answered rows to settle again).
     static var recordInterval: Duration { .seconds(1) }
 
     /// What the parent hears from its children.
     private enum Event: Sendable {
-        case sent(PendingCreate, Result<SendResult, APIError>)
+        case sent(PendingCreate, SendResult)
         case stopRequested
         case graceOver
         case idle
@@ -82,13 +86,7 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
             func addNext() throws -> Bool {
                 guard stop == nil, control.stopReason == nil, let next = try nextPending() else { return false }
                 inFlight += 1
-                group.addTask {
-                    do throws(APIError) {
-                        return .sent(next, .success(try await sender.send(next)))
-                    } catch {
-                        return .sent(next, .failure(error))
-                    }
-                }
+                group.addTask { .sent(next, await sender.send(next)) }
                 return true
             }
             group.addTask {
@@ -99,6 +97,8 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
             if inFlight == 0 { group.cancelAll() }
             var done: [(PendingCreate, SendOutcome)] = []
             var lastFlush = clock.now
+            var successes = 0
+            var notFound = 0
             while let event = try await group.next() {
                 switch event {
                 case .idle:
@@ -120,18 +120,21 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
                     logger.notice("grace period over: cancelling the requests still in flight")
                     group.cancelAll()
                     continue
-                case .sent(let pending, .success(let sent)):
+                case .sent(let pending, let sent):
                     inFlight -= 1
                     stats.add(sent)
                     done.append((pending, sent.outcome))
-                case .sent(_, .failure(let error)):
-                    inFlight -= 1
-                    stats.rows += 1
-                    stats.requests += 1
-                    if case .keyRefused(let failure) = error, let status = failure.status {
-                        stats.statuses[String(status), default: 0] += 1
+                    var halt = sent.stop
+                    switch sent.outcome {
+                    case .created: successes += 1
+                    case .failed(let failure) where failure.status == 404 && successes == 0:
+                        notFound += 1
+                        if notFound >= Self.unknownProfileThreshold {
+                            halt = halt ?? .unknownProfile(profileID: profileID, failure: failure)
+                        }
+                    default: break
                     }
-                    if stop == nil {
+                    if let error = halt, stop == nil {
                         stop = error
                         logger.error("stopping the run: \(error.description)")
                         group.cancelAll()

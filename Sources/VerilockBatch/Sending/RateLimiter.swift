@@ -87,8 +87,43 @@ public actor RateLimiter<C: Clock> where C.Duration == Duration {
     @discardableResult
     public func tighten(to requestsPerSecond: Double) -> Bool {
         guard requestsPerSecond < self.requestsPerSecond else { return false }
+        setRate(requestsPerSecond)
+        return true
+    }
+
+    /// Sets the rate to `requestsPerSecond`, up or down (for `rate_limit: auto`); true if it changed.
+    @discardableResult
+    public func follow(_ requestsPerSecond: Double) -> Bool {
+        guard abs(requestsPerSecond - self.requestsPerSecond) > 1e-9 else { return false }
+        setRate(requestsPerSecond)
+        return true
+    }
+
+    private func setRate(_ requestsPerSecond: Double) {
         self.requestsPerSecond = requestsPerSecond
         gcra.setRate(requestsPerSecond: requestsPerSecond)
-        return true
+    }
+}
+
+/// How the configured rate becomes the limiter's rate, and how it follows the server.
+public struct RateAdaptation: Sendable, Equatable {
+    /// The share of the key's budget this job takes (`api.rate_share`).
+    public var share: Double
+    /// Follow `X-RateLimit-Limit` up and down (`rate_limit: auto`); otherwise only down.
+    public var followServer: Bool
+    /// The fraction of the allowed rate actually used, so requests that arrive out of order at a
+    /// fixed-window server never spill one over a window's budget (1% by default).
+    public var headroom: Double
+
+    /// Settings with the given values.
+    public init(share: Double = 1, followServer: Bool = false, headroom: Double = 0.99) {
+        self.share = share
+        self.followServer = followServer
+        self.headroom = headroom
+    }
+
+    /// The limiter's rate for an allowed rate of `requestsPerSecond`.
+    public func effective(_ requestsPerSecond: Double) -> Double {
+        requestsPerSecond * share * headroom
     }
 }

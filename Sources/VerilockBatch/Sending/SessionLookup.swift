@@ -22,6 +22,7 @@ struct SessionLookup {
     static let maxPages = 10
 
     let api: any SessionsAPI
+    let budget: RetryBudget
 
     func lookup(externalID: String, knownSessionIDs: Set<String>, now: Date) async -> LookupResult {
         struct Item: Decodable {
@@ -42,6 +43,7 @@ struct SessionLookup {
         var candidates: [Item] = []
         for page in 1...Self.maxPages {
             let response: APIResponse
+            await budget.recordRequest()
             do {
                 response = try await api.listSessions(externalID: externalID, page: page)
             } catch {
@@ -73,6 +75,7 @@ struct SessionLookup {
                     id: item.id, sessionToken: nil, sessionURL: url, status: item.status, expiresAt: item.expiresAt))
         }
         let response: APIResponse
+        await budget.recordRequest()
         do {
             response = try await api.session(id: item.id)
         } catch {

@@ -23,6 +23,8 @@ public struct SendResult: Sendable, Equatable {
     public var rateLimited = 0
     /// Lookups made to settle an unknown outcome.
     public var lookups = 0
+    /// A condition that stops the whole run, met while sending this row.
+    public var stop: APIError?
 }
 
 /// Sends one create with retries, under the shared rate limiter. Never throws for a row's own
@@ -35,7 +37,8 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     let limiter: RateLimiter<C>
     let policy: RetryPolicy
     let unknownOutcome: UnknownOutcome
-    let rateShare: Double
+    let rate: RateAdaptation
+    let budget: RetryBudget
     let clock: C
     let jitter: @Sendable () -> Double
     let now: @Sendable () -> Date
@@ -47,7 +50,8 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         limiter: RateLimiter<C>,
         policy: RetryPolicy,
         unknownOutcome: UnknownOutcome = .idempotencyKey,
-        rateShare: Double = 1,
+        rate: RateAdaptation = RateAdaptation(),
+        budget: RetryBudget = RetryBudget(),
         clock: C,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         now: @escaping @Sendable () -> Date = { Date() },
@@ -57,7 +61,8 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         self.limiter = limiter
         self.policy = policy
         self.unknownOutcome = unknownOutcome
-        self.rateShare = rateShare
+        self.rate = rate
+        self.budget = budget
         self.clock = clock
         self.jitter = jitter
         self.now = now
@@ -69,18 +74,36 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     /// With ``UnknownOutcome/lookup``, a create whose earlier attempt may have reached the API
     /// (a lost answer, a reset, a 5xx, or an attempt by a run that died) is first looked up,
     /// and a session found is adopted instead of creating again.
-    public func send(_ pending: PendingCreate) async throws(APIError) -> SendResult {
+    /// A condition that stops the whole run (a refused key, an API down past the retry budget)
+    /// comes back in ``SendResult/stop``, with what the row cost until then.
+    public func send(_ pending: PendingCreate) async -> SendResult {
+        var result = SendResult(
+            outcome: .unresolved(APIFailure(status: nil, code: nil, message: "not sent", requestID: nil)))
+        do {
+            try await send(pending, into: &result)
+        } catch {
+            result.stop = error
+        }
+        return result
+    }
+
+    private func send(_ pending: PendingCreate, into result: inout SendResult) async throws(APIError) {
         let request = pending.request
         var lastFailure = APIFailure(status: nil, code: nil, message: "not sent", requestID: nil)
-        var result = SendResult(outcome: .unresolved(lastFailure))
         var failedAttempts = 0
         var outcomeUnknown = pending.attempted
 
-        /// Counts a failed attempt and sleeps its backoff; false when no attempt is left.
-        func failedAttempt(_ failure: APIFailure) async -> Bool {
+        /// Counts a failed attempt and sleeps its backoff; false when no attempt is left. Throws
+        /// when the run's retry budget is spent: the API is down, and the run must stop.
+        func failedAttempt(_ failure: APIFailure) async throws(APIError) -> Bool {
             lastFailure = failure
             failedAttempts += 1
-            guard await retryAfterBackoff(failedAttempts, external: request.externalID, failure: failure) else {
+            guard failedAttempts < policy.maxAttempts else {
+                result.outcome = .unresolved(failure)
+                return false
+            }
+            guard await budget.permitRetry() else { throw .unavailable(failure) }
+            guard await sleepBackoff(failedAttempts, external: request.externalID, failure: failure) else {
                 result.outcome = .unresolved(failure)
                 return false
             }
@@ -93,16 +116,16 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                 try await limiter.acquire()
             } catch {
                 result.outcome = .unresolved(lastFailure.interrupted)
-                return result
+                return
             }
             if unknownOutcome == .lookup && outcomeUnknown {
-                let lookup = await SessionLookup(api: api).lookup(
+                let lookup = await SessionLookup(api: api, budget: budget).lookup(
                     externalID: request.externalID, knownSessionIDs: pending.knownSessionIDs, now: now())
                 result.lookups += 1
                 switch lookup {
                 case .found(let session):
                     result.outcome = .created(session)
-                    return result
+                    return
                 case .none:
                     outcomeUnknown = false
                 case .untrusted(let reason):
@@ -113,25 +136,26 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                 case .keyRefused(let failure):
                     throw .keyRefused(failure)
                 case .failed(let failure):
-                    if await failedAttempt(failure) { continue }
-                    return result
+                    if try await failedAttempt(failure) { continue }
+                    return
                 }
                 do {
                     try await limiter.acquire()
                 } catch {
                     result.outcome = .unresolved(lastFailure.interrupted)
-                    return result
+                    return
                 }
             }
             let response: APIResponse
+            await budget.recordRequest()
             do {
                 response = try await api.createSession(request)
             } catch {
                 result.statuses.append(0)
                 outcomeUnknown = true
                 let failure = APIFailure(status: nil, code: "transport", message: "no answer: \(error)", requestID: nil)
-                if await failedAttempt(failure) { continue }
-                return result
+                if try await failedAttempt(failure) { continue }
+                return
             }
             result.statuses.append(response.status)
             await adapt(to: response)
@@ -139,14 +163,14 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
             case .success:
                 if let session = try? JSONDecoder().decode(CreatedSession.self, from: Data(response.body)) {
                     result.outcome = .created(session)
-                    return result
+                    return
                 }
                 result.outcome = .unresolved(
                     APIFailure(
                         status: response.status, code: "unreadable_response",
                         message: "the API answered \(response.status) with a body that is not a session",
                         requestID: response.requestID))
-                return result
+                return
             case .failRow:
                 var failure = APIFailure(response: response)
                 if failure.code == "idempotency_key_reused" {
@@ -156,7 +180,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                         + "with the old data, then set policy.retry_failed: always to create a new one"
                 }
                 result.outcome = .failed(failure)
-                return result
+                return
             case .stopRun:
                 throw .keyRefused(APIFailure(response: response))
             case .rateLimited:
@@ -169,19 +193,19 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                 await limiter.pause(for: pause)
                 if result.rateLimited >= Self.maxRateLimitedPerRow {
                     result.outcome = .unresolved(lastFailure)
-                    return result
+                    return
                 }
                 result.retries += 1
             case .unavailable:
                 if let pause = policy.retryAfter(response.retryAfter, now: now()) { await limiter.pause(for: pause) }
-                if await failedAttempt(APIFailure(response: response)) { continue }
-                return result
+                if try await failedAttempt(APIFailure(response: response)) { continue }
+                return
             case .retry:
                 // A 409 means the first attempt with this key is still running: its outcome will
                 // be replayed. Any other retryable answer may have followed a commit.
                 if response.status != 409 { outcomeUnknown = true }
-                if await failedAttempt(APIFailure(response: response)) { continue }
-                return result
+                if try await failedAttempt(APIFailure(response: response)) { continue }
+                return
             }
         }
     }
@@ -189,15 +213,25 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     /// Lowers the limiter's rate when the server reports a smaller budget than configured.
     private func adapt(to response: APIResponse) async {
         guard let limit = response.rateLimitLimit, limit > 0 else { return }
-        if await limiter.tighten(to: Double(limit) / 60 * rateShare) {
+        let serverRate = rate.effective(Double(limit) / 60)
+        if rate.followServer {
+            if await limiter.follow(serverRate) {
+                logger.notice("following the server's rate limit", metadata: ["limit_per_min": "\(limit)"])
+            }
+        } else if await limiter.tighten(to: serverRate) {
             logger.notice(
-                "the server reports a smaller rate limit; slowing down", metadata: ["limit_per_min": "\(limit)"])
+                "the server reports a smaller rate limit than configured; slowing down",
+                metadata: ["limit_per_min": "\(limit)"])
+        }
+        if response.rateLimitRemaining == 0 {
+            // The key's budget is spent (maybe by another user of the key); its reset time is not
+            // documented, so wait at least one slot at the server's rate, and a second.
+            await limiter.pause(for: max(.seconds(1), .seconds(60) / limit))
         }
     }
 
-    /// Sleeps the backoff before the next attempt; false when no attempt is left (or cancelled).
-    private func retryAfterBackoff(_ failedAttempts: Int, external: String, failure: APIFailure) async -> Bool {
-        guard failedAttempts < policy.maxAttempts else { return false }
+    /// Sleeps the backoff before retry number `failedAttempts`; false when cancelled.
+    private func sleepBackoff(_ failedAttempts: Int, external: String, failure: APIFailure) async -> Bool {
         let delay = policy.backoff(retry: failedAttempts, jitter: jitter())
         logger.debug(
             "retrying",

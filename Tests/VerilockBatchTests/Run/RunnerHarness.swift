@@ -21,9 +21,9 @@ struct RunnerHarness {
         job.api.maxAttempts = 3
     }
 
-    func run(_ api: FakeSessionsAPI, now: Date = Date()) async throws -> RunReport {
+    func run(_ api: FakeSessionsAPI, now: Date = Date(), clock: TestClock = TestClock()) async throws -> RunReport {
         try await BatchRunner(
-            job: job, api: api, clock: TestClock(), now: { now }, jitter: { 0.5 },
+            job: job, api: api, clock: clock, now: { now }, jitter: { 0.5 },
             logger: Logger(label: "test")
         ).run()
     }

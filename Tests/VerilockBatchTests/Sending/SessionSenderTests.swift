@@ -35,7 +35,7 @@ struct SessionSenderTests {
             default: return FakeSessionsAPI.created(request)
             }
         }
-        let result = try await sender(api).send(request)
+        let result = await sender(api).send(request)
         guard case .created(let session) = result.outcome else {
             Issue.record("expected created, got \(result.outcome)")
             return
@@ -53,7 +53,7 @@ struct SessionSenderTests {
                 #"{"error":"validation_error","message":"Invalid","details":{"redirect_url":["must be absolute"]}}"#
             return APIResponse(status: 422, requestID: "req_9", body: Array(body.utf8))
         }
-        let result = try await sender(api).send(request)
+        let result = await sender(api).send(request)
         #expect(
             result.outcome
                 == .failed(
@@ -63,10 +63,16 @@ struct SessionSenderTests {
         #expect(api.requests.count == 1)
     }
 
-    @Test("401 throws to stop the run")
+    @Test("401 stops the run at once")
     func keyRefused() async {
         let api = FakeSessionsAPI { _, _ in FakeSessionsAPI.error(401, code: "unauthorized", message: "revoked") }
-        await #expect(throws: APIError.self) { _ = try await sender(api).send(request) }
+        let result = await sender(api).send(request)
+        guard case .keyRefused(let failure) = result.stop else {
+            Issue.record("expected the run to stop, got \(String(describing: result.stop))")
+            return
+        }
+        #expect(failure.status == 401)
+        #expect(result.statuses == [401])
         #expect(api.requests.count == 1)
     }
 
@@ -74,7 +80,7 @@ struct SessionSenderTests {
     func exhausted() async throws {
         let api = FakeSessionsAPI { _, _ in FakeSessionsAPI.error(502, code: "bad_gateway", message: "down") }
         let clock = TestClock()
-        let result = try await sender(api, clock: clock, maxAttempts: 3).send(request)
+        let result = await sender(api, clock: clock, maxAttempts: 3).send(request)
         guard case .unresolved(let failure) = result.outcome else {
             Issue.record("expected unresolved")
             return
@@ -92,7 +98,7 @@ struct SessionSenderTests {
                 : FakeSessionsAPI.created(request)
         }
         let clock = TestClock()
-        let result = try await sender(api, clock: clock, maxAttempts: 2).send(request)
+        let result = await sender(api, clock: clock, maxAttempts: 2).send(request)
         guard case .created = result.outcome else {
             Issue.record("expected created despite max_attempts 2")
             return
@@ -137,7 +143,7 @@ struct SettlementTests {
     @Test("lookup: a session made by an attempt whose answer was lost is adopted, not created again")
     func lookupAdopts() async throws {
         let api = Self.lostAnswerAPI()
-        let result = try await sender(api, mode: .lookup).send(pending(attempted: false))
+        let result = await sender(api, mode: .lookup).send(pending(attempted: false))
         guard case .created(let session) = result.outcome else {
             Issue.record("expected the session to be adopted, got \(result.outcome)")
             return
@@ -150,7 +156,7 @@ struct SettlementTests {
     @Test("idempotency-key: the lost answer is settled by resending the same key")
     func keyResend() async throws {
         let api = Self.lostAnswerAPI()
-        let result = try await sender(api, mode: .idempotencyKey).send(pending(attempted: false))
+        let result = await sender(api, mode: .idempotencyKey).send(pending(attempted: false))
         guard case .created = result.outcome else {
             Issue.record("expected created")
             return
@@ -166,7 +172,7 @@ struct SettlementTests {
             CreateSessionRequest(externalID: "u-1", idempotencyKey: "vb1-generation1", body: []))
         let known = Set(try await Self.ids(api))
         #expect(known.count == 1)
-        let result = try await sender(api, mode: .lookup).send(pending(attempted: true, known: known))
+        let result = await sender(api, mode: .lookup).send(pending(attempted: true, known: known))
         guard case .created(let session) = result.outcome else {
             Issue.record("expected created")
             return
@@ -198,7 +204,7 @@ struct SettlementTests {
             func session(id: String) async throws -> APIResponse { APIResponse(status: 404) }
         }
         let api = Ignoring()
-        let result = try await sender(api, mode: .lookup).send(pending(attempted: true))
+        let result = await sender(api, mode: .lookup).send(pending(attempted: true))
         guard case .created(let session) = result.outcome else {
             Issue.record("expected created")
             return
@@ -212,7 +218,7 @@ struct SettlementTests {
         let api = FakeSessionsAPI { _, _ in
             FakeSessionsAPI.error(422, code: "idempotency_key_reused", message: "different body")
         }
-        let result = try await sender(api, mode: .idempotencyKey).send(pending(attempted: true))
+        let result = await sender(api, mode: .idempotencyKey).send(pending(attempted: true))
         guard case .failed(let failure) = result.outcome else {
             Issue.record("expected failed")
             return

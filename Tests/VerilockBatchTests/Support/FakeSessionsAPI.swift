@@ -9,6 +9,7 @@ final class FakeSessionsAPI: SessionsAPI {
 
     private struct State {
         var requests: [CreateSessionRequest] = []
+        var times: [Duration] = []
         var inFlight = 0
         var peak = 0
         var sessions: [String: [String]] = [:]
@@ -17,17 +18,23 @@ final class FakeSessionsAPI: SessionsAPI {
     private let state = Mutex(State())
     private let script: Script
     private let onCreated: @Sendable (CreateSessionRequest) throws -> Void
+    private let clock: TestClock?
 
     /// - Parameters:
     ///   - script: gets the request and how many times this key was sent before.
     ///   - onCreated: runs after a 201 was recorded; throwing loses the answer (a reset after commit).
     init(
         script: @escaping Script = { request, _ in FakeSessionsAPI.created(request) },
-        onCreated: @escaping @Sendable (CreateSessionRequest) throws -> Void = { _ in }
+        onCreated: @escaping @Sendable (CreateSessionRequest) throws -> Void = { _ in },
+        clock: TestClock? = nil
     ) {
         self.script = script
         self.onCreated = onCreated
+        self.clock = clock
     }
+
+    /// When each create was sent, on the test clock given at init.
+    var times: [Duration] { state.withLock { $0.times } }
 
     var requests: [CreateSessionRequest] { state.withLock { $0.requests } }
     var peakConcurrency: Int { state.withLock { $0.peak } }
@@ -48,6 +55,7 @@ final class FakeSessionsAPI: SessionsAPI {
         let previous = state.withLock { state in
             let count = state.requests.filter { $0.idempotencyKey == request.idempotencyKey }.count
             state.requests.append(request)
+            state.times.append(clock?.now.offset ?? .zero)
             state.inFlight += 1
             state.peak = max(state.peak, state.inFlight)
             return count
