@@ -16,6 +16,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Write the run report (JSON) to this file.")
     var report: String?
 
+    @Flag(name: .customLong("dry-run"), help: "Read and plan everything, send nothing, write nothing but the report.")
+    var dryRun = false
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -24,12 +27,22 @@ struct RunCommand: AsyncParsableCommand {
         let code: Int32
         do {
             let job = try JobLoader.load(path: options.job, overrides: options.overrides)
+            if dryRun {
+                let preview = try RunPreview.dryRun(job: job, logger: logger)
+                printError(
+                    "verilock-batch dry run of job '\(job.name)': nothing was sent or written\n" + preview.summary)
+                if let report { try preview.write(to: report) }
+                if preview.rejected > 0 { throw ExitCode(ExitStatus.someRejected.rawValue) }
+                return
+            }
             let result = try await Self.execute(job, logger: logger)
             printError(result.summary)
             if let report {
                 try result.write(to: report)
             }
             code = result.exitCode
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             printError("error: \(error.localizedDescription)")
             code = ExitStatus(for: error).rawValue

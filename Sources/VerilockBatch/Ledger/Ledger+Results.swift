@@ -56,7 +56,11 @@ extension Ledger {
 
     /// Calls `body` with every output row of `runID`, in input order.
     public func forEachOutputRow(runID: Int64, _ body: (OutputRow) throws -> Void) throws {
-        try read { db in
+        try read { db in try Self.forEachOutputRow(db, runID: runID, body) }
+    }
+
+    static func forEachOutputRow(_ db: Database, runID: Int64, _ body: (OutputRow) throws -> Void) throws {
+        do {
             let cursor = try Row.fetchCursor(
                 db,
                 sql: """
@@ -82,7 +86,11 @@ extension Ledger {
 
     /// Calls `body` with every rejected row of `runID`, in input order.
     public func forEachReject(runID: Int64, _ body: (RejectRow) throws -> Void) throws {
-        try read { db in
+        try read { db in try Self.forEachReject(db, runID: runID, body) }
+    }
+
+    static func forEachReject(_ db: Database, runID: Int64, _ body: (RejectRow) throws -> Void) throws {
+        do {
             let cursor = try Row.fetchCursor(
                 db,
                 sql: """
@@ -116,7 +124,11 @@ extension Ledger {
 
     /// Counts the rows of `runID` by what became of them.
     public func counts(runID: Int64) throws -> RunCounts {
-        try read { db in
+        try read { db in try Self.counts(db, runID: runID) }
+    }
+
+    static func counts(_ db: Database, runID: Int64) throws -> RunCounts {
+        do {
             var counts = RunCounts()
             let rows = try Row.fetchAll(
                 db,

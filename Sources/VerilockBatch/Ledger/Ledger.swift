@@ -10,6 +10,18 @@ public final class Ledger: Sendable {
     public let path: String
     let queue: DatabaseQueue
 
+    /// An empty ledger in memory, for checks that must not touch a file (`validate`, a dry run
+    /// without a ledger yet).
+    public init() throws(LedgerError) {
+        path = "(in memory)"
+        do {
+            queue = try DatabaseQueue()
+            try LedgerSchema.migrator.migrate(queue)
+        } catch {
+            throw .cannotOpen(path: path, reason: Self.describe(error))
+        }
+    }
+
     /// Opens (creating with mode 0600, in folders made 0700) and migrates the ledger at `path`.
     public init(path: String) throws(LedgerError) {
         self.path = path
@@ -49,6 +61,22 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// Runs `body` in a transaction that is rolled back at its end, whatever `body` did: a dry
+    /// run plans every row exactly as a run would, then leaves the ledger as it was.
+    public func withRollback<T>(_ body: (Database) throws -> T) throws -> T {
+        var result: T?
+        do {
+            try queue.inTransaction { db in
+                result = try body(db)
+                return .rollback
+            }
+        } catch let error as DatabaseError {
+            throw LedgerError.database(path: path, reason: Self.describe(error))
+        }
+        guard let result else { throw LedgerError.database(path: path, reason: "the dry run produced nothing") }
+        return result
+    }
+
     /// Runs `body` with a read-only view; errors as in ``write(_:)``.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {
@@ -71,7 +99,13 @@ extension Ledger {
     public func startRun(job: String, inputs: [(path: String, size: Int64?)], simulated: Bool, now: Date) throws
         -> Int64
     {
-        try write { db in
+        try write { db in try Self.startRun(db, job: job, inputs: inputs, simulated: simulated, now: now) }
+    }
+
+    static func startRun(
+        _ db: Database, job: String, inputs: [(path: String, size: Int64?)], simulated: Bool, now: Date
+    ) throws -> Int64 {
+        do {
             try db.execute(
                 sql: "INSERT INTO run (job, started_at, host, pid, simulated) VALUES (?, ?, ?, ?, ?)",
                 arguments: [job, Timestamp.string(now), ProcessInfo.processInfo.hostName, Int(getpid()), simulated]

@@ -64,9 +64,8 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         // Stages 1-3.
         let rowsRead: Int
         do {
-            rowsRead = try InputStage(
-                job: job, ledger: ledger, runID: runID, now: started, control: control, logger: runLogger
-            ).run(paths: paths)
+            let stage = InputStage(job: job, runID: runID, now: started, control: control, logger: runLogger)
+            rowsRead = try ledger.write { db in try stage.run(paths: paths, in: db) }
         } catch {
             try? ledger.finishRun(runID, exitCode: ExitStatus(for: error).rawValue, counts: RunCounts(), now: now())
             throw error

@@ -1,14 +1,14 @@
 import Foundation
+import GRDB
 import Logging
 
 /// Stages 1 to 3 of a run: read every input, validate each row, dedupe it against this run and
 /// the ledger, and record its plan (and, for rows to send, the intent) in the ledger.
 ///
-/// The whole stage is one ledger transaction: if an input turns out unreadable half-way, nothing
-/// of this run is recorded and nothing is sent.
+/// The whole stage runs in one ledger transaction (the caller's): if an input turns out
+/// unreadable half-way, nothing of this run is recorded and nothing is sent.
 struct InputStage {
     let job: JobConfiguration
-    let ledger: Ledger
     let runID: Int64
     let now: Date
     let control: RunControl
@@ -38,11 +38,12 @@ struct InputStage {
         return paths
     }
 
-    /// Reads `paths` and records every row; returns how many rows were read.
-    func run(paths: [String]) throws -> Int {
+    /// Reads `paths` and records every row in `db` (inside the caller's transaction); returns
+    /// how many rows were read.
+    func run(paths: [String], in db: Database) throws -> Int {
         let nowEpoch = Int64(now.timeIntervalSince1970)
         let stamp = Timestamp.string(now)
-        return try ledger.write { db in
+        do {
             let rows = LedgerRows(db: db, runID: runID)
             var seq: Int64 = 0
             for (fileIndex, path) in paths.enumerated() {

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import Logging
+
+/// What a run would do, without doing it: `run --dry-run` (against the ledger) and `validate`
+/// (against no ledger). Rows are read and planned exactly as a run would, in a transaction that
+/// is rolled back; nothing is sent and no file is written.
+public struct RunPreview: Sendable, Equatable, Codable {
+    /// Rows read.
+    public var rowsRead = 0
+    /// Rows a run would create a session for (new, or pending from a run that died).
+    public var wouldCreate = 0
+    /// Rows whose expired link a run would reissue.
+    public var wouldReissue = 0
+    /// Rows that already have a valid session.
+    public var wouldSkip = 0
+    /// Rows a run would reject, by reason (`invalid`, `duplicate`, `failed`, `expired`).
+    public var wouldReject: [String: Int] = [:]
+    /// The rate creates would go at, per second.
+    public var requestsPerSecond = 0.0
+
+    /// Seconds the creates would take at the rate.
+    public var etaSeconds: Double { Double(wouldCreate + wouldReissue) / max(requestsPerSecond, 0.001) }
+    /// Rows rejected in all.
+    public var rejected: Int { wouldReject.values.reduce(0, +) }
+
+    /// The summary printed by `run --dry-run` and `validate`.
+    public var summary: String {
+        let reasons = wouldReject.sorted { $0.key < $1.key }.map { "\($0.key) \(Self.number($0.value))" }
+        let creates = wouldCreate + wouldReissue
+        let perMinute = requestsPerSecond * 60
+        return [
+            "rows read      \(Self.number(rowsRead))",
+            "would create   \(Self.number(wouldCreate))",
+            "would reissue  \(Self.number(wouldReissue))",
+            "would skip     \(Self.number(wouldSkip)) (existing)",
+            "would reject   \(Self.number(rejected))"
+                + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: ", ")))"),
+            "eta            \(Self.number(creates)) creates at \(Self.number(Int(perMinute.rounded())))/min: "
+                + Self.duration(etaSeconds),
+        ].joined(separator: "\n")
+    }
+
+    static func number(_ value: Int) -> String {
+        value.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US")))
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        if seconds < 90 { return "about \(Int(seconds.rounded())) s" }
+        if seconds < 5400 { return "about \(Int((seconds / 60).rounded())) min" }
+        return String(format: "about %.1f h", seconds / 3600)
+    }
+
+    /// Plans `job` against its ledger (or an empty one if it has none yet), then rolls back.
+    public static func dryRun(job: JobConfiguration, now: Date = Date(), logger: Logger) throws -> RunPreview {
+        let ledgerPath = job.expand(job.ledgerPath, runID: nil, now: now)
+        guard FileManager.default.fileExists(atPath: ledgerPath) else {
+            return try plan(job: job, ledger: try Ledger(), now: now, logger: logger) { _, _ in }
+        }
+        let lock = try LedgerLock(ledgerPath: ledgerPath, now: now)
+        defer { lock.unlock() }
+        return try plan(job: job, ledger: try Ledger(path: ledgerPath), now: now, logger: logger) { _, _ in }
+    }
+
+    /// Checks every row of `job` against no ledger; calls `onReject` with each rejected row
+    /// (and the path of its file).
+    public static func validate(
+        job: JobConfiguration,
+        now: Date = Date(),
+        logger: Logger,
+        onReject: (String, RejectRow) throws -> Void
+    ) throws -> RunPreview {
+        try plan(job: job, ledger: try Ledger(), now: now, logger: logger, onReject: onReject)
+    }
+
+    private static func plan(
+        job: JobConfiguration,
+        ledger: Ledger,
+        now: Date,
+        logger: Logger,
+        onReject: (String, RejectRow) throws -> Void
+    ) throws -> RunPreview {
+        let paths = try InputStage.expandInputs(job.inputs)
+        return try ledger.withRollback { db in
+            let runID = try Ledger.startRun(db, job: job.name, inputs: [], simulated: false, now: now)
+            let stage = InputStage(job: job, runID: runID, now: now, control: RunControl(), logger: logger)
+            var preview = RunPreview()
+            preview.rowsRead = try stage.run(paths: paths, in: db)
+            preview.requestsPerSecond = job.api.rateLimit.requestsPerSecond * job.api.rateShare
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT outcome, count(*) FROM run_row WHERE run_id = ? GROUP BY outcome", arguments: [runID])
+            for row in rows {
+                let outcome: String = row[0]
+                let count: Int = row[1]
+                switch outcome {
+                case "create": preview.wouldCreate = count
+                case "reissue": preview.wouldReissue = count
+                case "existing": preview.wouldSkip = count
+                default: preview.wouldReject[outcome] = count
+                }
+            }
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT file_index, line, external_id, outcome, message FROM run_row
+                    WHERE run_id = ? AND outcome NOT IN ('create', 'reissue', 'existing') ORDER BY seq
+                    """,
+                arguments: [runID])
+            while let row = try cursor.next() {
+                let index: Int = row[0]
+                try onReject(
+                    paths.indices.contains(index) ? paths[index] : "?",
+                    RejectRow(fileIndex: index, line: row[1], externalID: row[2], reason: row[3], message: row[4] ?? "")
+                )
+            }
+            return preview
+        }
+    }
+}
