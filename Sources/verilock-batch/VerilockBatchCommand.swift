@@ -15,7 +15,9 @@ struct VerilockBatchCommand: AsyncParsableCommand {
             The API key comes only from VERILOCK_API_KEY (or the variable or key file the job names).
             """,
         version: VerilockBatchVersion.current,
-        subcommands: [RunCommand.self, ValidateCommand.self, SimulateCommand.self]
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, StatusCommand.self, ExportCommand.self, SimulateCommand.self,
+        ]
     )
 }
 

@@ -18,8 +18,11 @@ public enum JobLoader {
     static let outputCSVKeys = ["escape_formulas"]
     static let policyKeys = ["reissue_expired", "reissue_margin", "retry_failed"]
 
-    /// Loads the job at `path` (or only the flags when nil) and checks it.
-    public static func load(path: String?, overrides: JobOverrides) throws(JobError) -> JobConfiguration {
+    /// Loads the job at `path` (or only the flags when nil) and checks it; `forRun: false` skips
+    /// the checks only a run needs (inputs, profile), for `status` and `export`.
+    public static func load(
+        path: String?, overrides: JobOverrides, forRun: Bool = true
+    ) throws(JobError) -> JobConfiguration {
         var job = JobConfiguration()
         var base = ""
         if let path {
@@ -39,7 +42,7 @@ public enum JobLoader {
             job.api.keyFile = job.api.keyFile.map { resolve($0, base: base) }
         }
         apply(overrides, to: &job)
-        try check(job, file: path ?? "flags")
+        if forRun { try check(job, file: path ?? "flags") }
         return job
     }
 

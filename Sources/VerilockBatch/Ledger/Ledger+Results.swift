@@ -84,6 +84,33 @@ extension Ledger {
         }
     }
 
+    /// Calls `body` with every applicant that has a session, in the order they were first
+    /// recorded, with the e-mail and name of the latest run that read them.
+    public func forEachSession(_ body: (OutputRow) throws -> Void) throws {
+        try read { db in
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    WITH latest AS (
+                        SELECT external_id, applicant_email, applicant_name,
+                            row_number() OVER (PARTITION BY external_id ORDER BY run_id DESC) AS n
+                        FROM run_row WHERE outcome NOT IN ('invalid', 'duplicate'))
+                    SELECT a.external_id, l.applicant_email, l.applicant_name, a.session_id, a.session_url,
+                        a.expires_at, a.generation
+                    FROM applicant a LEFT JOIN latest l ON l.external_id = a.external_id AND l.n = 1
+                    WHERE a.state = 'created' ORDER BY a.rowid
+                    """
+            )
+            while let row = try cursor.next() {
+                let generation: Int = row[6]
+                try body(
+                    OutputRow(
+                        fileIndex: -1, line: 0, externalID: row[0], email: row[1], name: row[2], sessionID: row[3],
+                        sessionURL: row[4], expiresAt: row[5], status: generation > 1 ? "reissued" : "created"))
+            }
+        }
+    }
+
     /// Calls `body` with every rejected row of `runID`, in input order.
     public func forEachReject(runID: Int64, _ body: (RejectRow) throws -> Void) throws {
         try read { db in try Self.forEachReject(db, runID: runID, body) }

@@ -3,14 +3,22 @@
 /// Both are made from the ledger's rows for the run, so a run and a later `export` write the
 /// same files; together they hold every row the run read, each exactly once.
 public struct ResultFiles {
+    /// Which rows the files hold.
+    public enum Scope: Sendable, Equatable {
+        /// The rows one run read, in its input order.
+        case run(Int64)
+        /// Every applicant with a session, whatever run made it (`export --all`).
+        case allSessions
+    }
+
     let ledger: Ledger
-    let runID: Int64
+    let scope: Scope
     let inputPaths: [String]
 
-    /// Writer for `runID`'s files, naming inputs by `inputPaths` (by file index).
-    public init(ledger: Ledger, runID: Int64, inputPaths: [String]) {
+    /// Writer for the files of `scope`, naming inputs by `inputPaths` (by file index).
+    public init(ledger: Ledger, scope: Scope, inputPaths: [String]) {
         self.ledger = ledger
-        self.runID = runID
+        self.scope = scope
         self.inputPaths = inputPaths
     }
 
@@ -32,7 +40,12 @@ public struct ResultFiles {
             try writer.write(line)
         }
         var count = 0
-        try ledger.forEachOutputRow(runID: runID) { row in
+        let rows: ((OutputRow) throws -> Void) throws -> Void =
+            switch scope {
+            case .run(let runID): { try ledger.forEachOutputRow(runID: runID, $0) }
+            case .allSessions: { try ledger.forEachSession($0) }
+            }
+        try rows { row in
             if include == .new && row.status == "existing" { return }
             let values = columns.map { column -> String? in
                 switch column {
@@ -65,7 +78,8 @@ public struct ResultFiles {
         return count
     }
 
-    /// Writes the rejects file (CSV: file, line, external_id, reason, error); returns its row count.
+    /// Writes the rejects file (CSV: file, line, external_id, reason, error) of a run; returns its
+    /// row count.
     @discardableResult
     public func writeRejects(to path: String, escapeFormulas: Bool) throws -> Int {
         let writer = try AtomicFileWriter(path: path)
@@ -73,6 +87,7 @@ public struct ResultFiles {
         CSVFormat.appendRecord(["file", "line", "external_id", "reason", "error"], escapeFormulas: false, to: &line)
         try writer.write(line)
         var count = 0
+        guard case .run(let runID) = scope else { return 0 }
         try ledger.forEachReject(runID: runID) { row in
             line.removeAll(keepingCapacity: true)
             CSVFormat.appendRecord(

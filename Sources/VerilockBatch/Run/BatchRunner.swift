@@ -104,7 +104,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         counts.statuses = stats.statuses
         let outputPath = job.expand(job.outputPath, runID: runID, now: started)
         let rejectsPath = job.expand(job.rejectsPath, runID: runID, now: started)
-        let files = ResultFiles(ledger: ledger, runID: runID, inputPaths: paths)
+        let files = ResultFiles(ledger: ledger, scope: .run(runID), inputPaths: paths)
         let outputRows = try files.writeOutput(
             to: outputPath, format: job.outputFormat, columns: job.outputColumns, include: job.include,
             escapeFormulas: job.escapeFormulas

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import VerilockBatch
+
+/// `verilock-batch export`: the mail-merge file again, from the ledger, with no request.
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the mail-merge file again from the ledger (a run's rows, or every session), sending nothing."
+    )
+
+    @OptionGroup var ledgerOptions: LedgerOptions
+
+    @Option(name: .long, help: "The run to export (default: the job's last run).")
+    var run: Int64?
+
+    @Flag(name: .long, help: "Export every applicant with a session, whatever run made it.")
+    var all = false
+
+    @Option(name: .long, help: "all: every row with a session; new: only those created or reissued by the run.")
+    var include: String?
+
+    @Option(name: .long, help: "The output file (default: the job's output path).")
+    var output: String?
+
+    func validate() throws {
+        if run != nil && all { throw ValidationError("--run and --all exclude each other") }
+        if let include, IncludeMode(rawValue: include) == nil {
+            throw ValidationError("--include must be all or new, not '\(include)'")
+        }
+    }
+
+    func run() async throws {
+        do {
+            let job = try ledgerOptions.load()
+            let now = Date()
+            let path = job.expand(job.ledgerPath, runID: nil, now: now)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw LedgerError.cannotOpen(path: path, reason: "no such file: no run has used this ledger yet")
+            }
+            let ledger = try Ledger(path: path)
+            let scope: ResultFiles.Scope
+            var runID: Int64?
+            if all {
+                scope = .allSessions
+            } else {
+                guard let id = try run ?? ledger.lastRunID(job: ledgerOptions.job == nil ? nil : job.name) else {
+                    throw LedgerError.database(path: path, reason: "no run recorded: nothing to export")
+                }
+                scope = .run(id)
+                runID = id
+            }
+            let target = output ?? job.expand(job.outputPath, runID: runID, now: now)
+            let files = ResultFiles(
+                ledger: ledger, scope: scope, inputPaths: try runID.map { try ledger.inputPaths(runID: $0) } ?? [])
+            let rows = try files.writeOutput(
+                to: target, format: job.outputFormat, columns: job.outputColumns,
+                include: include.flatMap(IncludeMode.init(rawValue:)) ?? job.include,
+                escapeFormulas: job.escapeFormulas)
+            printError("exported \(rows) rows to \(target)" + (runID.map { " from run \($0)" } ?? " (every session)"))
+        } catch {
+            printError("error: \(error.localizedDescription)")
+            throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+    }
+}
