@@ -53,6 +53,49 @@ struct LiveClientTests {
     }
 }
 
+extension LiveClientTests {
+    @Test("sessions expired on the simulator's clock are reissued by the next run, exactly those")
+    func reissueExpired() async throws {
+        let simulator = try await RunningSimulator.start(
+            configuration: SimulatorConfiguration(profiles: [Self.profile], rateLimitPerMinute: 60_000))
+        let folder = NSTemporaryDirectory() + "verilock-expiry-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var job = try job(folder: folder, rows: 10, rate: "100/s")
+        let text =
+            "external_id,applicant_email,expires_in\n"
+            + (1...10).map { "e-\($0),e\($0)@example.com,\($0 <= 4 ? 300 : 86400)" }.joined(separator: "\n")
+        _ = FileManager.default.createFile(atPath: folder + "/in.csv", contents: Data(text.utf8))
+        job.inputs = [folder + "/in.csv"]
+        let api = HTTPSessionsAPI(
+            baseURL: try APISettings.validateBaseURL(simulator.baseURL), apiKey: SimulatorConfiguration.defaultAPIKey,
+            connections: 8, timeout: .seconds(10))
+        let logger = Logger(label: "test")
+        let result = await Result(catching: {
+            let first = try await BatchRunner(job: job, api: api, clock: ContinuousClock(), logger: logger).run()
+            // Ten minutes pass, for the simulator and for the tool.
+            await simulator.state.advanceClock(by: 600)
+            let later: @Sendable () -> Date = { Date().addingTimeInterval(600) }
+            let second = try await BatchRunner(job: job, api: api, clock: ContinuousClock(), now: later, logger: logger)
+                .run()
+            return (first, second)
+        })
+        await api.shutdown()
+        let (first, second) = try result.get()
+        let stats = await simulator.state.currentStats()
+        await simulator.stop()
+        #expect(first.counts.created == 10)
+        #expect(second.counts.reissued == 4)
+        #expect(second.counts.existing == 6)
+        #expect(stats.sessionsCreated == 14)
+        let rows = (try String(contentsOfFile: folder + "/out.csv", encoding: .utf8)).split(separator: "\n").dropFirst()
+        let reissued = rows.filter { $0.hasSuffix(",reissued") }.map { String($0.prefix { $0 != "," }) }
+        #expect(reissued == ["e-1", "e-2", "e-3", "e-4"])
+        // The replaced sessions stay in the ledger's history.
+        let status = try Ledger(path: folder + "/ledger.sqlite").status(now: Date())
+        #expect(status.sessions == 14)
+    }
+}
+
 extension Result where Failure == any Error {
     init(catching body: () async throws -> Success) async {
         do {

@@ -29,15 +29,20 @@ struct RunnerHarness {
     }
 
     /// The output file's rows as dictionaries by column name.
-    var outputRows: [[String: String]] { Self.rows(folder.read(job.outputPath)) }
+    var outputRows: [[String: String]] { Self.rows(job.outputPath) }
     /// The rejects file's rows as dictionaries by column name.
-    var rejectRows: [[String: String]] { Self.rows(folder.read(job.rejectsPath)) }
+    var rejectRows: [[String: String]] { Self.rows(job.rejectsPath) }
 
-    static func rows(_ text: String) -> [[String: String]] {
-        let lines = text.split(separator: "\n").map {
-            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    /// The records of the CSV file at `path` (read with the tool's own RFC 4180 reader).
+    static func rows(_ path: String) -> [[String: String]] {
+        guard let source = try? ByteChunkReader(path: path), var reader = try? CSVReader(source: source) else {
+            return []
         }
-        guard let header = lines.first else { return [] }
-        return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+        var rows: [[String: String]] = []
+        while let record = try? reader.next() {
+            guard case .cells(let cells) = record.content else { continue }
+            rows.append(Dictionary(uniqueKeysWithValues: zip(reader.header, cells)))
+        }
+        return rows
     }
 }

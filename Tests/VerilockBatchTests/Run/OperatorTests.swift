@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import VerilockBatch
+
+@Suite("Operator features: dry run, validate, status, export, policies")
+struct OperatorTests {
+    static let messy = """
+        external_id,applicant_email
+        u-1,a@example.com
+        u-2,bad
+        u-3,c@example.com
+        u-1,dup@example.com
+
+        """
+
+    @Test("a dry run counts what a run would do, with an ETA, and leaves the ledger and files untouched")
+    func dryRun() async throws {
+        var harness = RunnerHarness(inputs: ["a.csv": Self.messy])
+        harness.job.api.rateLimit = RateLimit(requestsPerSecond: 2)
+        _ = try await harness.run(FakeSessionsAPI())
+        harness.folder.write("a.csv", Self.messy + "u-4,d@example.com\nu-5,e@example.com\n")
+        let before = harness.folder.read(harness.job.outputPath)
+        let ledger = try Ledger(path: harness.job.ledgerPath)
+        let runsBefore = try ledger.status(now: Date()).runs.count
+        let preview = try RunPreview.dryRun(job: harness.job, logger: Logger(label: "test"))
+        #expect(preview.rowsRead == 6)
+        #expect(preview.wouldCreate == 2)
+        #expect(preview.wouldSkip == 2)
+        #expect(preview.wouldReject == ["invalid": 1, "duplicate": 1])
+        #expect(preview.summary.contains("2 creates at 120/min: about 1 s"))
+        #expect(try ledger.status(now: Date()).runs.count == runsBefore)
+        #expect(harness.folder.read(harness.job.outputPath) == before)
+    }
+
+    @Test("the ETA reads like an operator's estimate")
+    func eta() {
+        var preview = RunPreview()
+        preview.wouldCreate = 9412
+        preview.requestsPerSecond = 2
+        #expect(preview.summary.contains("9,412 creates at 120/min: about 78 min"))
+    }
+
+    @Test("validate lists every rejected row with its file and line, and touches no ledger")
+    func validate() throws {
+        let harness = RunnerHarness(inputs: ["a.csv": Self.messy])
+        var rejected: [String] = []
+        let preview = try RunPreview.validate(job: harness.job, logger: Logger(label: "test")) { path, row in
+            rejected.append("\((path as NSString).lastPathComponent):\(row.line) \(row.reason)")
+        }
+        #expect(rejected == ["a.csv:3 invalid", "a.csv:5 duplicate"])
+        #expect(preview.rejected == 2)
+        #expect(!FileManager.default.fileExists(atPath: harness.job.ledgerPath))
+    }
+
+    @Test("status shows states, runs with their exit codes, pending rows and links expiring within a day")
+    func status() async throws {
+        let harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 4)])
+        let now = Date(timeIntervalSince1970: 1_900_000_000)
+        let api = FakeSessionsAPI { request, _ in
+            switch request.externalID {
+            case "u-1":
+                return FakeSessionsAPI.created(request, expiresAt: Timestamp.string(now.addingTimeInterval(3600)))
+            case "u-2": return FakeSessionsAPI.error(503, code: "unavailable", message: "maintenance")
+            default: return FakeSessionsAPI.created(request, expiresAt: "2099-01-01T00:00:00Z")
+            }
+        }
+        _ = try await harness.run(api, now: now)
+        let status = try Ledger(path: harness.job.ledgerPath).status(now: now)
+        #expect(status.applicants == ["created": 3, "pending": 1])
+        #expect(status.expiringWithinDay == 1)
+        #expect(status.expiring.map(\.externalID) == ["u-1"])
+        #expect(status.pending.map(\.externalID) == ["u-2"])
+        #expect(status.pending.first?.lastError?.contains("HTTP 503") == true)
+        #expect(status.runs.first?.exitCode == 69)
+        #expect(status.runs.first?.counts?.created == 3)
+        #expect(status.text.contains("exit 69"))
+    }
+
+    @Test("export rebuilds a run's output from the ledger, byte for byte, and --all lists every session")
+    func export() async throws {
+        let harness = RunnerHarness(inputs: ["a.csv": Self.messy])
+        let report = try await harness.run(FakeSessionsAPI())
+        let original = harness.folder.read(harness.job.outputPath)
+        let ledger = try Ledger(path: harness.job.ledgerPath)
+        let copy = harness.folder.path + "/export.csv"
+        try ResultFiles(
+            ledger: ledger, scope: .run(report.runID), inputPaths: try ledger.inputPaths(runID: report.runID)
+        )
+        .writeOutput(to: copy, format: .csv, columns: OutputColumn.defaults, include: .all, escapeFormulas: true)
+        #expect(harness.folder.read(copy) == original)
+        let all = harness.folder.path + "/all.csv"
+        let count = try ResultFiles(ledger: ledger, scope: .allSessions, inputPaths: [])
+            .writeOutput(to: all, format: .csv, columns: OutputColumn.defaults, include: .all, escapeFormulas: true)
+        #expect(count == 2)
+    }
+
+    @Test("include new: a rerun's output holds only the rows created now")
+    func includeNew() async throws {
+        var harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 3)])
+        harness.job.include = .new
+        _ = try await harness.run(FakeSessionsAPI())
+        #expect(harness.outputRows.count == 3)
+        harness.folder.write("a.csv", BatchRunnerTests.csv(rows: 5))
+        _ = try await harness.run(FakeSessionsAPI())
+        #expect(harness.outputRows.map { $0["external_id"] } == ["u-4", "u-5"])
+    }
+
+    @Test(
+        "retry_failed decides what a rerun does with a row the API refused",
+        arguments: [
+            (RetryFailed.changed, false, 1), (.changed, true, 2), (.always, false, 2), (.never, true, 1),
+        ])
+    func retryFailed(policy: RetryFailed, changeData: Bool, requests: Int) async throws {
+        var harness = RunnerHarness(inputs: ["a.csv": "external_id,applicant_email\nu-1,a@example.com\n"])
+        harness.job.policy.retryFailed = policy
+        let api = FakeSessionsAPI { request, previous in
+            FakeSessionsAPI.error(422, code: "validation_error", message: "refused")
+        }
+        _ = try await harness.run(api)
+        if changeData { harness.folder.write("a.csv", "external_id,applicant_email\nu-1,new@example.com\n") }
+        _ = try await harness.run(api)
+        #expect(api.requests.count == requests)
+        #expect(harness.rejectRows.first?["reason"] == "failed")
+        #expect(harness.rejectRows.first?["error"]?.contains("refused") == true)
+    }
+
+    @Test("without reissue, an expired link is listed in rejects as expired")
+    func expiredWithoutReissue() async throws {
+        var harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 2)])
+        harness.job.policy.reissueExpired = false
+        let api = FakeSessionsAPI { request, _ in FakeSessionsAPI.created(request, expiresAt: "2030-01-01T00:00:00Z") }
+        _ = try await harness.run(api, now: Date(timeIntervalSince1970: 1_800_000_000))
+        let report = try await harness.run(api, now: Date(timeIntervalSince1970: 1_950_000_000))
+        #expect(report.counts.expired == 2)
+        #expect(harness.rejectRows.allSatisfy { $0["reason"] == "expired" })
+        #expect(api.requests.count == 2)
+    }
+
+    @Test("the reissue margin counts a link expiring soon as expired")
+    func reissueMargin() async throws {
+        var harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 1)])
+        harness.job.policy.reissueMargin = .seconds(6 * 3600)
+        let now = Date(timeIntervalSince1970: 1_900_000_000)
+        let api = FakeSessionsAPI { request, _ in
+            FakeSessionsAPI.created(request, expiresAt: Timestamp.string(now.addingTimeInterval(4 * 3600)))
+        }
+        _ = try await harness.run(api, now: now)
+        let report = try await harness.run(api, now: now)
+        #expect(report.counts.reissued == 1)
+    }
+}
