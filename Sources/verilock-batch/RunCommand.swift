@@ -19,39 +19,78 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Read and plan everything, send nothing, write nothing but the report.")
     var dryRun = false
 
+    @Option(name: .customLong("metrics-file"), help: "Write Prometheus metrics (textfile collector format) here.")
+    var metricsFile: String?
+
+    @Option(name: .customLong("ping-url"), help: "Healthchecks-style ping URL: /start, then the URL or /<exit code>.")
+    var pingURL: String?
+
+    @Option(name: .long, help: "Progress: auto (a line on a terminal, a log line every 30 s otherwise), always, never.")
+    var progress = "auto"
+
+    @Flag(name: .long, help: "No progress line or progress logs.")
+    var quiet = false
+
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard ["auto", "always", "never"].contains(progress) else {
+            throw ValidationError("--progress must be auto, always or never, not '\(progress)'")
+        }
+    }
+
+    /// How progress is shown, from --progress, --quiet and whether stderr is a terminal.
+    func progressMode() -> ProgressReporter.Mode {
+        if quiet || progress == "never" { return .off }
+        if progress == "always" || isatty(STDERR_FILENO) == 1 { return .line }
+        return .log(interval: .seconds(30))
+    }
 
     func run() async throws {
         logging.bootstrap()
         let logger = Logger(label: "verilock-batch")
-        let code: Int32
+        var pinger: Pinger?
+        var code: Int32
         do {
+            if let pingURL {
+                pinger = try Pinger(url: pingURL, logger: logger)
+                await pinger?.start()
+            }
             let job = try JobLoader.load(path: options.job, overrides: options.overrides)
-            if dryRun {
-                let preview = try RunPreview.dryRun(job: job, logger: logger)
-                printError(
-                    "verilock-batch dry run of job '\(job.name)': nothing was sent or written\n" + preview.summary)
-                if let report { try preview.write(to: report) }
-                if preview.rejected > 0 { throw ExitCode(ExitStatus.someRejected.rawValue) }
-                return
-            }
-            let result = try await Self.execute(job, logger: logger)
-            printError(result.summary)
-            if let report {
-                try result.write(to: report)
-            }
-            code = result.exitCode
-        } catch let exit as ExitCode {
-            throw exit
+            code = dryRun ? try preview(job, logger: logger) : try await execute(job, logger: logger)
         } catch {
             printError("error: \(error.localizedDescription)")
             code = ExitStatus(for: error).rawValue
         }
+        await pinger?.finish(exitCode: code)
+        await pinger?.shutdown()
         if code != 0 { throw ExitCode(code) }
     }
 
+    /// `--dry-run`: plans the job, prints what a run would do; returns the exit code.
+    private func preview(_ job: JobConfiguration, logger: Logger) throws -> Int32 {
+        let preview = try RunPreview.dryRun(job: job, logger: logger)
+        printError("verilock-batch dry run of job '\(job.name)': nothing was sent or written\n" + preview.summary)
+        if let report { try preview.write(to: report) }
+        return preview.rejected > 0 ? ExitStatus.someRejected.rawValue : ExitStatus.success.rawValue
+    }
+
+    /// Runs the job with progress, prints the summary, writes the report and metrics; returns the
+    /// exit code.
+    private func execute(_ job: JobConfiguration, logger: Logger) async throws -> Int32 {
+        let reporter = ProgressReporter(mode: progressMode(), logger: logger) { text in
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+        let result = try await Self.execute(job, progress: reporter, logger: logger)
+        reporter.finish()
+        printError(result.summary)
+        if let report { try result.write(to: report) }
+        if let metricsFile { try MetricsFile.write(result, finishedAt: Date(), to: metricsFile) }
+        return result.exitCode
+    }
+
     /// Connects to the API (or starts the in-process simulator the job asks for) and runs the job.
-    static func execute(_ job: JobConfiguration, logger: Logger) async throws -> RunReport {
+    static func execute(_ job: JobConfiguration, progress: ProgressReporter, logger: Logger) async throws -> RunReport {
         let environment = ProcessInfo.processInfo.environment
         var simulator: RunningSimulator?
         let baseURL: URL
@@ -80,7 +119,9 @@ struct RunCommand: AsyncParsableCommand {
         defer { signals.cancel() }
         let result: Result<RunReport, any Error>
         do {
-            let runner = BatchRunner(job: job, api: api, clock: ContinuousClock(), control: control, logger: logger)
+            let runner = BatchRunner(
+                job: job, api: api, clock: ContinuousClock(), control: control, progress: progress.update,
+                logger: logger)
             result = .success(try await runner.run())
         } catch {
             result = .failure(error)

@@ -26,10 +26,21 @@ struct LoggingOptions: ParsableArguments {
     @Flag(name: .long, help: "Log debug detail (never keys, tokens, e-mails or names).")
     var verbose = false
 
+    @Option(name: .customLong("log-format"), help: "text or json (one object per line, for log shippers).")
+    var logFormat = "text"
+
+    func validate() throws {
+        guard ["text", "json"].contains(logFormat) else {
+            throw ValidationError("--log-format must be text or json, not '\(logFormat)'")
+        }
+    }
+
     /// Sends logs to stderr: notice by default, debug with --verbose.
     func bootstrap() {
         let level: Logger.Level = verbose ? .debug : .notice
+        let json = logFormat == "json"
         LoggingSystem.bootstrap { label in
+            if json { return JSONLogHandler(label: label, logLevel: level) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler

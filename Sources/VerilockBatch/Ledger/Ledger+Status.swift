@@ -126,6 +126,14 @@ extension Ledger {
         }
     }
 
+    /// When the newest run of `job` that exited 0 ended.
+    public func lastSuccess(job: String) throws -> String? {
+        try read { db in
+            try String.fetchOne(
+                db, sql: "SELECT max(finished_at) FROM run WHERE job = ? AND exit_code = 0", arguments: [job])
+        }
+    }
+
     /// The id of the newest run of `job` (of any job when nil).
     public func lastRunID(job: String?) throws -> Int64? {
         try read { db in

@@ -22,6 +22,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
     let now: @Sendable () -> Date
     let jitter: @Sendable () -> Double
     let control: RunControl
+    let progress: @Sendable (RunProgress) -> Void
     let logger: Logger
 
     /// A runner for `job` over the given collaborators.
@@ -32,9 +33,11 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         now: @escaping @Sendable () -> Date = { Date() },
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         control: RunControl = RunControl(),
+        progress: @escaping @Sendable (RunProgress) -> Void = { _ in },
         logger: Logger
     ) {
         self.control = control
+        self.progress = progress
         self.job = job
         self.api = api
         self.clock = clock
@@ -62,15 +65,27 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         runLogger[metadataKey: "run"] = "\(runID)"
 
         // Stages 1-3.
-        let rowsRead: Int
+        let planned: PlanCounts
+        let bytesTotal = sizes.contains { $0.size == nil } ? nil : sizes.compactMap(\.size).reduce(0, +)
         do {
             let stage = InputStage(job: job, runID: runID, now: started, control: control, logger: runLogger)
-            rowsRead = try ledger.write { db in try stage.run(paths: paths, in: db) }
+            let progress = self.progress
+            planned = try ledger.write { db in
+                try stage.run(paths: paths, in: db) { counts, bytesRead in
+                    var snapshot = RunProgress(phase: .reading)
+                    snapshot.bytesRead = bytesRead
+                    snapshot.bytesTotal = bytesTotal
+                    snapshot.rowsRead = counts.rows
+                    snapshot.existing = counts.existing
+                    snapshot.rejected = counts.rejected
+                    progress(snapshot)
+                }
+            }
         } catch {
             try? ledger.finishRun(runID, exitCode: ExitStatus(for: error).rawValue, counts: RunCounts(), now: now())
             throw error
         }
-        runLogger.info("inputs read", metadata: ["rows": "\(rowsRead)"])
+        runLogger.info("inputs read", metadata: ["rows": "\(planned.rows)", "to_send": "\(planned.toSend)"])
 
         // Stages 4-5.
         let rate = RateAdaptation(share: job.api.rateShare, followServer: job.api.rateLimit.isAuto)
@@ -93,7 +108,17 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             profileID: job.template.profileID, control: control,
             clock: clock, now: now,
             logger: runLogger
-        ).run()
+        ).run { stats in
+            var snapshot = RunProgress(phase: .sending)
+            snapshot.rowsRead = planned.rows
+            snapshot.existing = planned.existing
+            snapshot.rejected = planned.rejected + stats.failed
+            snapshot.toSend = planned.toSend
+            snapshot.created = stats.created
+            snapshot.sent = stats.rows
+            snapshot.sendingSeconds = Self.seconds(sendStart.duration(to: clock.now))
+            progress(snapshot)
+        }
         let sendSeconds = Self.seconds(sendStart.duration(to: clock.now))
 
         // Stage 6.
@@ -119,7 +144,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
                 "interrupted by \(reason.signalName); \(counts.pending) rows still pending: run the same command "
                 + "again to continue"
         }
-        let report = RunReport(
+        var report = RunReport(
             runID: runID,
             job: job.name,
             counts: counts,
@@ -135,6 +160,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             exitCode: exitCode
         )
         try ledger.finishRun(runID, exitCode: exitCode, counts: counts, now: now())
+        report.lastSuccessAt = try ledger.lastSuccess(job: job.name)
         return report
     }
 

@@ -39,58 +39,36 @@ struct InputStage {
     }
 
     /// Reads `paths` and records every row in `db` (inside the caller's transaction); returns
-    /// how many rows were read.
-    func run(paths: [String], in db: Database) throws -> Int {
+    /// the rows by planned outcome. `progress` hears every few thousand rows.
+    func run(
+        paths: [String],
+        in db: Database,
+        progress: (PlanCounts, _ bytesRead: Int64) -> Void = { _, _ in }
+    ) throws -> PlanCounts {
         let nowEpoch = Int64(now.timeIntervalSince1970)
         let stamp = Timestamp.string(now)
-        do {
-            let rows = LedgerRows(db: db, runID: runID)
-            var seq: Int64 = 0
-            for (fileIndex, path) in paths.enumerated() {
-                let source = try ByteChunkReader(path: path)
-                let format = job.format.resolved(for: path)
-                logger.info("reading input", metadata: ["file": "\(path)", "format": "\(format.rawValue)"])
-                switch format {
-                case .ndjson:
-                    var reader = NDJSONReader(source: source)
-                    let mapper = RowMapper(ndjsonMapping: job.mapping)
-                    while let record = try reader.next() {
-                        try self.record(
-                            record, mapper: mapper, fileIndex: fileIndex, seq: seq, rows: rows, nowEpoch: nowEpoch,
-                            stamp: stamp, paths: paths
-                        )
-                        seq += 1
-                    }
-                case .csv, .auto:
-                    var reader = try CSVReader(source: source, delimiter: job.delimiter)
-                    let mapper = try RowMapper(csvHeader: reader.header, mapping: job.mapping, path: path)
-                    while let record = try reader.next() {
-                        try self.record(
-                            record, mapper: mapper, fileIndex: fileIndex, seq: seq, rows: rows, nowEpoch: nowEpoch,
-                            stamp: stamp, paths: paths
-                        )
-                        seq += 1
-                    }
+        let rows = LedgerRows(db: db, runID: runID)
+        var counts = PlanCounts()
+        var bytesBefore: Int64 = 0
+        for (fileIndex, path) in paths.enumerated() {
+            let source = try ByteChunkReader(path: path)
+            let format = job.format.resolved(for: path)
+            logger.info("reading input", metadata: ["file": "\(path)", "format": "\(format.rawValue)"])
+            var records = try RecordSource(source: source, format: format, job: job)
+            while let record = try records.next() {
+                if counts.rows % 4096 == 0 {
+                    if let reason = control.stopReason { throw RunInterrupted(reason: reason) }
+                    progress(counts, bytesBefore + source.bytesRead)
                 }
+                let outcome = try plan(
+                    record, mapper: records.mapper, fileIndex: fileIndex, seq: Int64(counts.rows), rows: rows,
+                    nowEpoch: nowEpoch, stamp: stamp, paths: paths)
+                counts.add(outcome)
             }
-            return Int(seq)
+            bytesBefore += source.bytesRead
         }
-    }
-
-    private func record(
-        _ raw: RawRecord,
-        mapper: RowMapper,
-        fileIndex: Int,
-        seq: Int64,
-        rows: LedgerRows,
-        nowEpoch: Int64,
-        stamp: String,
-        paths: [String]
-    ) throws {
-        if seq % 1024 == 0, let reason = control.stopReason { throw RunInterrupted(reason: reason) }
-        try plan(
-            raw, mapper: mapper, fileIndex: fileIndex, seq: seq, rows: rows, nowEpoch: nowEpoch, stamp: stamp,
-            paths: paths)
+        progress(counts, bytesBefore)
+        return counts
     }
 
     private func plan(
@@ -102,7 +80,7 @@ struct InputStage {
         nowEpoch: Int64,
         stamp: String,
         paths: [String]
-    ) throws {
+    ) throws -> PlannedOutcome {
         var entry = RunRowRecord(seq: seq, fileIndex: fileIndex, line: raw.line, outcome: .invalid)
         let row: ApplicantRow
         switch mapper.map(raw.content) {
@@ -110,7 +88,7 @@ struct InputStage {
             entry.externalID = rejection.externalID
             entry.message = rejection.message
             _ = try rows.insert(entry)
-            return
+            return .invalid
         case .success(let mapped):
             row = mapped
         }
@@ -152,7 +130,7 @@ struct InputStage {
             let place = first.map { "\(paths[$0.fileIndex]):\($0.line)" } ?? "an earlier line"
             entry.message = "duplicate external_id \(RowValidation.quoted(row.externalID)): first seen at \(place)"
             _ = try rows.insert(entry)
-            return
+            return .duplicate
         }
         if let generation {
             try rows.recordIntent(
@@ -163,6 +141,61 @@ struct InputStage {
                 body: body.bytes,
                 now: stamp
             )
+        }
+        return entry.outcome
+    }
+}
+
+/// Rows of a run by planned outcome, counted while they are read.
+public struct PlanCounts: Sendable, Equatable {
+    /// Rows read.
+    public var rows = 0
+    /// Rows by planned outcome.
+    public var byOutcome: [PlannedOutcome: Int] = [:]
+
+    mutating func add(_ outcome: PlannedOutcome) {
+        rows += 1
+        byOutcome[outcome, default: 0] += 1
+    }
+
+    /// Rows to send (create or reissue).
+    public var toSend: Int { (byOutcome[.create] ?? 0) + (byOutcome[.reissue] ?? 0) }
+    /// Rows with a valid session already.
+    public var existing: Int { byOutcome[.existing] ?? 0 }
+    /// Rows rejected while planning.
+    public var rejected: Int { rows - toSend - existing }
+}
+
+/// The records of one input file, with the mapper for its layout.
+private struct RecordSource {
+    private enum Reader {
+        case csv(CSVReader)
+        case ndjson(NDJSONReader)
+    }
+
+    private var reader: Reader
+    let mapper: RowMapper
+
+    init(source: ByteChunkReader, format: InputFormat, job: JobConfiguration) throws {
+        switch format {
+        case .ndjson:
+            reader = .ndjson(NDJSONReader(source: source))
+            mapper = RowMapper(ndjsonMapping: job.mapping)
+        case .csv, .auto:
+            let csv = try CSVReader(source: source, delimiter: job.delimiter)
+            mapper = try RowMapper(csvHeader: csv.header, mapping: job.mapping, path: source.path)
+            reader = .csv(csv)
+        }
+    }
+
+    mutating func next() throws -> RawRecord? {
+        switch reader {
+        case .csv(var csv):
+            defer { reader = .csv(csv) }
+            return try csv.next()
+        case .ndjson(var ndjson):
+            defer { reader = .ndjson(ndjson) }
+            return try ndjson.next()
         }
     }
 }

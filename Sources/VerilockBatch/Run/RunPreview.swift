@@ -84,19 +84,16 @@ public struct RunPreview: Sendable, Equatable, Codable {
         return try ledger.withRollback { db in
             let runID = try Ledger.startRun(db, job: job.name, inputs: [], simulated: false, now: now)
             let stage = InputStage(job: job, runID: runID, now: now, control: RunControl(), logger: logger)
+            let counts = try stage.run(paths: paths, in: db)
             var preview = RunPreview()
-            preview.rowsRead = try stage.run(paths: paths, in: db)
+            preview.rowsRead = counts.rows
             preview.requestsPerSecond = job.api.rateLimit.requestsPerSecond * job.api.rateShare
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT outcome, count(*) FROM run_row WHERE run_id = ? GROUP BY outcome", arguments: [runID])
-            for row in rows {
-                let outcome: String = row[0]
-                let count: Int = row[1]
+            for (outcome, count) in counts.byOutcome {
                 switch outcome {
-                case "create": preview.wouldCreate = count
-                case "reissue": preview.wouldReissue = count
-                case "existing": preview.wouldSkip = count
-                default: preview.wouldReject[outcome] = count
+                case .create: preview.wouldCreate = count
+                case .reissue: preview.wouldReissue = count
+                case .existing: preview.wouldSkip = count
+                default: preview.wouldReject[outcome.rawValue] = count
                 }
             }
             let cursor = try Row.fetchCursor(

@@ -28,6 +28,8 @@ public struct RunReport: Sendable, Equatable, Codable {
     public var stoppedBecause: String?
     /// The process exit code (DESIGN.md section 7).
     public var exitCode: Int32
+    /// When the job's last run that exited 0 ended (this one, if it did).
+    public var lastSuccessAt: String?
 
     /// The exit code for these counts when the run was not stopped: 0 when every row has a
     /// session, 69 when rows are left pending (the API did not answer), 1 when rows were rejected.

@@ -16,9 +16,18 @@ public struct SendStats: Sendable, Equatable {
 
     /// Lookups made to settle unknown outcomes.
     public var lookups = 0
+    /// Rows that got a session.
+    public var created = 0
+    /// Rows the API refused for good.
+    public var failed = 0
 
     mutating func add(_ result: SendResult) {
         rows += 1
+        switch result.outcome {
+        case .created: created += 1
+        case .failed: failed += 1
+        case .unresolved: break
+        }
         requests += result.statuses.count
         lookups += result.lookups
         retries += result.retries
@@ -63,7 +72,7 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     /// Sends everything pending; returns the stats and the error that stopped the run, if any.
-    func run(progress: @escaping (SendStats) -> Void = { _ in }) async throws -> (SendStats, APIError?) {
+    func run(progress: (SendStats) -> Void = { _ in }) async throws -> (SendStats, APIError?) {
         var stats = SendStats()
         var stop: APIError?
         var pendingPage: [PendingCreate] = []
@@ -146,8 +155,8 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
                     try ledger.record(done, runID: runID, now: now())
                     done.removeAll(keepingCapacity: true)
                     lastFlush = clock.now
-                    progress(stats)
                 }
+                progress(stats)
                 if try !addNext() && inFlight == 0 { group.cancelAll() }
             }
             try ledger.record(done, runID: runID, now: now())
