@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Builds the simulator's router over `state`: the API under `/api/v1`, the admin routes under
 /// `/_admin`.
@@ -117,12 +118,14 @@ public final class RunningSimulator: Sendable {
     public let adminURL: String
     /// The simulator's state, for inspection.
     public let state: SimulatorState
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(port: Int, state: SimulatorState, task: Task<Void, any Error>) {
+    private init(port: Int, state: SimulatorState, group: ServiceGroup, task: Task<Void, any Error>) {
         self.baseURL = "http://127.0.0.1:\(port)/api/v1"
         self.adminURL = "http://127.0.0.1:\(port)/_admin"
         self.state = state
+        self.group = group
         self.task = task
     }
 
@@ -138,47 +141,27 @@ public final class RunningSimulator: Sendable {
             configuration: configuration, state: state, port: port,
             onServerRunning: { port in continuation.yield(port) }, logger: logger
         )
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         let task = Task {
             defer { continuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         var iterator = ports.makeAsyncIterator()
         guard let bound = await iterator.next() else {
             try await task.value
             throw CancellationError()
         }
-        return RunningSimulator(port: bound, state: state, task: task)
+        return RunningSimulator(port: bound, state: state, group: group, task: task)
     }
 
-    /// Stops serving and waits for the server to close.
+    /// Stops serving: no new connections, requests in progress finish, then the server closes.
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
 
     /// Waits until the server stops (for `verilock-batch simulate`).
     public func wait() async throws {
         try await task.value
-    }
-}
-
-/// Counts every answer of the API routes in the simulator's timeline (a dropped connection as 0).
-struct TimelineMiddleware: RouterMiddleware {
-    let state: SimulatorState
-
-    func handle(
-        _ request: Request,
-        context: SimulatorRequestContext,
-        next: (Request, SimulatorRequestContext) async throws -> Response
-    ) async throws -> Response {
-        guard request.uri.path.hasPrefix("/api/") else { return try await next(request, context) }
-        do {
-            let response = try await next(request, context)
-            await state.recordAnswer(status: Int(response.status.code))
-            return response
-        } catch {
-            await state.recordAnswer(status: 0)
-            throw error
-        }
     }
 }

@@ -33,7 +33,7 @@ struct BinaryEndToEndTests {
         return path
     }
 
-    func arguments(input: String, simulator: RunningSimulator, extra: [String] = []) -> [String] {
+    func arguments(input: String, simulator: SimulatorProcess, extra: [String] = []) -> [String] {
         let job = write(
             "columns.yaml",
             """
@@ -82,8 +82,7 @@ struct BinaryEndToEndTests {
 
     @Test("messy input: the right sessions, rejects and exit code; a rerun sends nothing and writes the same output")
     func messyInputAndRerun() async throws {
-        let simulator = try await RunningSimulator.start(
-            configuration: SimulatorConfiguration(profiles: [Self.profile], rateLimitPerMinute: 6000))
+        let simulator = try await SimulatorProcess(["--profiles", Self.profile, "--rate-limit", "6000/min"])
         let input = write("applicants.csv", Self.messyCSV)
         let env = ["VERILOCK_API_KEY": SimulatorConfiguration.defaultAPIKey]
 
@@ -102,13 +101,19 @@ struct BinaryEndToEndTests {
         #expect(output[3][2] == "'=cmd|' /C calc'!A0 Haddad")
         #expect(output[4][2] == "Grace\nAnn Obi")
         let rejects = Self.csvRows(folder + "/out/rejects.csv")
-        try #require(rejects.allSatisfy { $0.count == 5 })
+        try #require(rejects.allSatisfy { $0.count == 9 })
+        #expect(
+            rejects.first == [
+                "file", "line", "external_id", "reason", "error", "user_id", "email", "first_name",
+                "last_name",
+            ])
+        #expect(rejects[1][5...] == ["u-2", "not-an-email", "Ben", "Okafor"])
         #expect(
             rejects.dropFirst().map { [$0[1], $0[2], $0[3]] } == [
                 ["3", "u-2", "invalid"], ["5", "u-1", "duplicate"], ["6", "", "invalid"], ["7", "", "invalid"],
             ])
         #expect(output.count - 1 + rejects.count - 1 == 8)
-        var stats = await simulator.state.currentStats()
+        var stats = try await simulator.stats()
         #expect(stats.sessionsCreated == 4)
         #expect(stats.duplicates.isEmpty)
         let requestsAfterFirst = stats.requests
@@ -119,7 +124,7 @@ struct BinaryEndToEndTests {
         try #require(rerun.allSatisfy { $0.count == 7 })
         #expect(rerun.dropFirst().map { $0[3] } == output.dropFirst().map { $0[3] })
         #expect(rerun.dropFirst().allSatisfy { $0[6] == "existing" })
-        stats = await simulator.state.currentStats()
+        stats = try await simulator.stats()
         #expect(stats.requests == requestsAfterFirst)
         #expect(second.stderr.contains("existing    4"))
         await simulator.stop()
@@ -127,8 +132,7 @@ struct BinaryEndToEndTests {
 
     @Test("a wrong key stops the run with exit 77 after a handful of requests")
     func wrongKey() async throws {
-        let simulator = try await RunningSimulator.start(
-            configuration: SimulatorConfiguration(profiles: [Self.profile], rateLimitPerMinute: 6000))
+        let simulator = try await SimulatorProcess(["--profiles", Self.profile, "--rate-limit", "6000/min"])
         let rows = (1...300).map { "u-\($0),user\($0)@example.com,First,Last" }.joined(separator: "\n")
         let input = write("many.csv", "user_id,email,first_name,last_name\n\(rows)\n")
         let result = try await BinaryRunner.run(
@@ -136,7 +140,7 @@ struct BinaryEndToEndTests {
         #expect(result.exitCode == 77)
         #expect(result.stderr.contains("refused the key"))
         #expect(!result.stderr.contains("qi_test_revoked"))
-        let stats = await simulator.state.currentStats()
+        let stats = try await simulator.stats()
         #expect(stats.unauthorized <= 4)
         #expect(stats.sessionsCreated == 0)
         #expect(Self.csvRows(folder + "/out/rejects.csv").count == 301)
@@ -145,7 +149,7 @@ struct BinaryEndToEndTests {
 
     @Test("job and input problems exit with their codes before anything is sent")
     func exitCodes() async throws {
-        let simulator = try await RunningSimulator.start(configuration: SimulatorConfiguration())
+        let simulator = try await SimulatorProcess()
         let env = ["VERILOCK_API_KEY": SimulatorConfiguration.defaultAPIKey]
         let missing = try await BinaryRunner.run(
             arguments(input: folder + "/nope.csv", simulator: simulator), environment: env)
@@ -170,7 +174,7 @@ struct BinaryEndToEndTests {
 
         let usage = try await BinaryRunner.run(["run", "--concurrency", "zero"], environment: env)
         #expect(usage.exitCode == 64)
-        #expect(await simulator.state.currentStats().requests == 0)
+        #expect(try await simulator.stats().requests == 0)
         await simulator.stop()
     }
 

@@ -83,6 +83,9 @@ final class BinaryRunner: Sendable {
         kill(pid, signal)
     }
 
+    /// What the child wrote to stdout so far.
+    var stdoutSoFar: String { (try? String(contentsOfFile: capture + ".out", encoding: .utf8)) ?? "" }
+
     /// What the child wrote to stderr so far.
     var stderrSoFar: String { (try? String(contentsOfFile: capture + ".err", encoding: .utf8)) ?? "" }
 

@@ -42,15 +42,15 @@ struct ExactlyOnceTests {
             _ = FileManager.default.createFile(atPath: folder + "/job.yaml", contents: Data(job.utf8))
         }
 
-        func arguments(_ simulator: RunningSimulator) -> [String] {
+        func arguments(_ simulator: SimulatorProcess) -> [String] {
             ["run", folder + "/job.yaml", "--base-url", simulator.baseURL]
         }
 
-        func start(_ simulator: RunningSimulator) throws -> BinaryRunner {
+        func start(_ simulator: SimulatorProcess) throws -> BinaryRunner {
             try BinaryRunner(arguments(simulator), environment: ["VERILOCK_API_KEY": ExactlyOnceTests.key])
         }
 
-        func run(_ simulator: RunningSimulator) async throws -> BinaryRunner.Result {
+        func run(_ simulator: SimulatorProcess) async throws -> BinaryRunner.Result {
             try await start(simulator).wait()
         }
 
@@ -67,11 +67,15 @@ struct ExactlyOnceTests {
 
     static func simulator(
         faults: FaultInjection = FaultInjection(), latency: Int = 0, idempotency: Bool = true
-    ) async throws -> RunningSimulator {
-        try await RunningSimulator.start(
-            configuration: SimulatorConfiguration(
-                profiles: [profile], rateLimitPerMinute: 60_000, latencyMilliseconds: latency, faults: faults,
-                idempotency: idempotency))
+    ) async throws -> SimulatorProcess {
+        var arguments = [
+            "--profiles", profile, "--rate-limit", "60000/min", "--latency", String(latency),
+            "--fail-rate", String(faults.failRate), "--reset-after-commit", String(faults.resetAfterCommitRate),
+            "--reset-before-commit", String(faults.resetBeforeCommitRate), "--slow-rate", String(faults.slowRate),
+            "--slow-ms", String(faults.slowMilliseconds), "--seed", String(faults.seed),
+        ]
+        if !idempotency { arguments.append("--no-idempotency") }
+        return try await SimulatorProcess(arguments)
     }
 
     @Test(
@@ -80,11 +84,11 @@ struct ExactlyOnceTests {
     func faults(settlement: String) async throws {
         let simulator = try await Self.simulator(
             faults: FaultInjection(
-                failRate: 0.10, resetAfterCommitRate: 0.03, slowRate: 0.02, slowMilliseconds: 1500, seed: 7))
-        let scenario = try Scenario(rows: 300, settlement: settlement, timeout: "1s")
+                failRate: 0.10, resetAfterCommitRate: 0.03, slowRate: 0.02, slowMilliseconds: 3000, seed: 7))
+        let scenario = try Scenario(rows: 300, settlement: settlement, timeout: "2s")
         defer { scenario.remove() }
         let result = try await scenario.run(simulator)
-        let stats = await simulator.state.currentStats()
+        let stats = try await simulator.stats()
         await simulator.stop()
         #expect(result.exitCode == 0, "stderr: \(result.stderr)")
         #expect(scenario.outputIDs == scenario.expectedIDs)
@@ -107,7 +111,7 @@ struct ExactlyOnceTests {
         let scenario = try Scenario(rows: 200, settlement: "lookup")
         defer { scenario.remove() }
         let result = try await scenario.run(simulator)
-        let stats = await simulator.state.currentStats()
+        let stats = try await simulator.stats()
         await simulator.stop()
         #expect(result.exitCode == 0, "stderr: \(result.stderr)")
         #expect(scenario.outputIDs == scenario.expectedIDs)
@@ -126,11 +130,11 @@ struct ExactlyOnceTests {
         for _ in 0..<4 {
             // Kill at a random point while requests are being sent: after 5 to 50 more of them,
             // plus a few random milliseconds.
-            let seen = await simulator.state.currentStats().requests
+            let seen = try await simulator.stats().requests
             let target = seen + Int.random(in: 5...50, using: &generator)
             let run = try scenario.start(simulator)
             let deadline = ContinuousClock.now + .seconds(30)
-            while await simulator.state.currentStats().requests < target, ContinuousClock.now < deadline {
+            while try await simulator.stats().requests < target, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(2))
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...20, using: &generator)))
@@ -139,7 +143,7 @@ struct ExactlyOnceTests {
             if result.exitCode == SIGKILL { kills += 1 }
         }
         let final = try await scenario.run(simulator)
-        let stats = await simulator.state.currentStats()
+        let stats = try await simulator.stats()
         await simulator.stop()
         #expect(kills >= 2)
         #expect(final.exitCode == 0, "stderr: \(final.stderr)")
@@ -164,13 +168,13 @@ struct ExactlyOnceTests {
         #expect(result.exitCode == 130, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("run the same command again to continue"))
         let done = scenario.outputIDs
-        let createdSoFar = await simulator.state.currentStats().sessionsCreated
+        let createdSoFar = try await simulator.stats().sessionsCreated
         #expect(!done.isEmpty && done.count < 300)
         #expect(done.count == createdSoFar)
         #expect(done == Array(scenario.expectedIDs.prefix(done.count)))
 
         let rerun = try await scenario.run(simulator)
-        let stats = await simulator.state.currentStats()
+        let stats = try await simulator.stats()
         await simulator.stop()
         #expect(rerun.exitCode == 0)
         #expect(scenario.outputIDs == scenario.expectedIDs)
@@ -185,7 +189,7 @@ struct ExactlyOnceTests {
         let scenario = try Scenario(rows: 100, concurrency: 1)
         defer { scenario.remove() }
         let first = try scenario.start(slow)
-        while await slow.state.currentStats().requests == 0 {
+        while try await slow.stats().requests == 0 {
             try await Task.sleep(for: .milliseconds(20))
         }
         let started = ContinuousClock.now
@@ -194,7 +198,7 @@ struct ExactlyOnceTests {
         first.send(SIGKILL)
         _ = await first.wait()
         await slow.stop()
-        let otherStats = await other.state.currentStats()
+        let otherStats = try await other.stats()
         await other.stop()
         #expect(second.exitCode == 75)
         #expect(second.stderr.contains("another run holds the ledger"))

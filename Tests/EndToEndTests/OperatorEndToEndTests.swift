@@ -22,7 +22,7 @@ struct OperatorEndToEndTests {
         return path
     }
 
-    func arguments(_ simulator: RunningSimulator, _ extra: [String] = []) -> [String] {
+    func arguments(_ simulator: SimulatorProcess, _ extra: [String] = []) -> [String] {
         [
             "run", "--input", folder + "/in.csv", "--profile-id", Self.profile, "--base-url", simulator.baseURL,
             "--ledger", folder + "/ledger.sqlite", "--output", folder + "/out.csv", "--rejects",
@@ -45,8 +45,7 @@ struct OperatorEndToEndTests {
         let server = Task { try await app.run() }
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
-        let simulator = try await RunningSimulator.start(
-            configuration: SimulatorConfiguration(rateLimitPerMinute: 60_000))
+        let simulator = try await SimulatorProcess(["--rate-limit", "60000/min"])
         let env = ["VERILOCK_API_KEY": SimulatorConfiguration.defaultAPIKey]
         _ = input("external_id,applicant_email\nk-1,a@example.com\n")
         let ok = try await BinaryRunner.run(
@@ -57,6 +56,7 @@ struct OperatorEndToEndTests {
         let deadPing = try await BinaryRunner.run(
             arguments(simulator, ["--ping-url", "http://127.0.0.1:9/ping/none"]), environment: env)
         server.cancel()
+        _ = try? await server.value
         await simulator.stop()
         #expect(ok.exitCode == 0)
         #expect(rejected.exitCode == 1)
@@ -67,8 +67,7 @@ struct OperatorEndToEndTests {
 
     @Test("JSON logs at debug level: one object per line, never the key, a token, an e-mail or a name")
     func jsonLogs() async throws {
-        let simulator = try await RunningSimulator.start(
-            configuration: SimulatorConfiguration(rateLimitPerMinute: 60_000))
+        let simulator = try await SimulatorProcess(["--rate-limit", "60000/min"])
         _ = input(
             "external_id,applicant_email,applicant_name\nj-1,secret.person@example.com,Jane Secretname\nj-2,bad,X\n")
         let result = try await BinaryRunner.run(
@@ -90,8 +89,7 @@ struct OperatorEndToEndTests {
 
     @Test("status, export and validate from the command line")
     func commands() async throws {
-        let simulator = try await RunningSimulator.start(
-            configuration: SimulatorConfiguration(rateLimitPerMinute: 60_000))
+        let simulator = try await SimulatorProcess(["--rate-limit", "60000/min"])
         _ = input("external_id,applicant_email\ns-1,a@example.com\ns-2,b@example.com\ns-3,bad\n")
         let env = ["VERILOCK_API_KEY": SimulatorConfiguration.defaultAPIKey]
         _ = try await BinaryRunner.run(arguments(simulator), environment: env)

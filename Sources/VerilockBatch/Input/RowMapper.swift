@@ -16,6 +16,8 @@ public struct ColumnMapping: Sendable, Equatable {
     public var explicit: Set<SessionField>
     /// Columns copied into metadata as strings.
     public var metadataColumns: [String]
+    /// Input columns the output passes through (they must exist in every CSV header).
+    public var passthrough: [String] = []
 
     /// The default mapping: every field from the column of the same name.
     public init(
@@ -43,6 +45,7 @@ public struct RowMapper: Sendable {
 
     private let layout: Layout
     private let mapping: ColumnMapping
+    private let header: [String]
 
     /// A mapper for a CSV file with `header`; throws when a mapped column is missing.
     public init(csvHeader header: [String], mapping: ColumnMapping, path: String) throws(InputError) {
@@ -65,6 +68,10 @@ public struct RowMapper: Sendable {
             }
             metadata.append((column, index))
         }
+        for column in mapping.passthrough where positions[column] == nil {
+            throw .missingColumn(path: path, column: column, field: "output.columns", header: header)
+        }
+        self.header = header
         self.layout = .csv(headerCount: header.count, fields: fields, metadata: metadata)
         self.mapping = mapping
     }
@@ -73,6 +80,21 @@ public struct RowMapper: Sendable {
     public init(ndjsonMapping mapping: ColumnMapping) {
         self.layout = .ndjson
         self.mapping = mapping
+        self.header = []
+    }
+
+    /// The record's columns and values as read (CSV: by header; NDJSON: members, strings as they
+    /// are and other values as JSON), for the rejects file and pass-through columns.
+    public func inputRecord(_ content: RawRecord.Content) -> [(String, String)] {
+        switch content {
+        case .cells(let cells): Array(zip(header, cells))
+        case .object(let members):
+            members.sorted { $0.key < $1.key }.map { key, value in
+                if case .string(let text) = value { return (key, text) }
+                return (key, String(decoding: value.canonicalBytes, as: UTF8.self))
+            }
+        case .malformed: []
+        }
     }
 
     /// Maps and validates one record.

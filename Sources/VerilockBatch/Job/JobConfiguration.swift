@@ -47,8 +47,35 @@ public struct JobConfiguration: Sendable, Equatable {
     }
 }
 
-/// A column of the output file.
-public enum OutputColumn: String, Sendable, CaseIterable {
+/// A column of the output file: one the tool makes, or an input column passed through.
+public enum OutputColumn: Sendable, Hashable {
+    /// A column the tool makes.
+    case field(OutputField)
+    /// An input column, copied from the row as it was read.
+    case input(String)
+
+    /// The column's name in the output's header.
+    public var name: String {
+        switch self {
+        case .field(let field): field.rawValue
+        case .input(let name): name
+        }
+    }
+
+    /// The column named `name`: a tool column if there is one of that name, else an input column.
+    public init(name: String) {
+        self = OutputField(rawValue: name).map(OutputColumn.field) ?? .input(name)
+    }
+
+    /// The default columns.
+    public static let defaults: [OutputColumn] = [
+        .field(.externalID), .field(.applicantEmail), .field(.applicantName), .field(.sessionID),
+        .field(.sessionURL), .field(.expiresAt), .field(.status),
+    ]
+}
+
+/// A column the tool makes in the output file.
+public enum OutputField: String, Sendable, CaseIterable {
     case externalID = "external_id"
     case applicantEmail = "applicant_email"
     case applicantName = "applicant_name"
@@ -58,11 +85,6 @@ public enum OutputColumn: String, Sendable, CaseIterable {
     case status
     case file
     case line
-
-    /// The default columns.
-    public static let defaults: [OutputColumn] = [
-        .externalID, .applicantEmail, .applicantName, .sessionID, .sessionURL, .expiresAt, .status,
-    ]
 }
 
 /// Job values given as flags; each one set overrides the job file.

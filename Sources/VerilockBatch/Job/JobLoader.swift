@@ -42,6 +42,10 @@ public enum JobLoader {
             job.api.keyFile = job.api.keyFile.map { resolve($0, base: base) }
         }
         apply(overrides, to: &job)
+        job.mapping.passthrough = job.outputColumns.compactMap { column in
+            if case .input(let name) = column { return name }
+            return nil
+        }
         if forRun { try check(job, file: path ?? "flags") }
         return job
     }
@@ -176,17 +180,10 @@ public enum JobLoader {
             if let value = try output.choice("format", OutputFormat.self) { job.outputFormat = value }
             if let value = try output.choice("include", IncludeMode.self) { job.include = value }
             if let names = try output.strings("columns") {
-                var columns: [OutputColumn] = []
-                for name in names {
-                    guard let column = OutputColumn(rawValue: name) else {
-                        throw output.fail(
-                            "columns",
-                            "'\(name)' is not an output column (\(OutputColumn.allCases.map(\.rawValue).joined(separator: ", ")))"
-                        )
-                    }
-                    columns.append(column)
+                guard !names.isEmpty, Set(names).count == names.count else {
+                    throw output.fail("columns", "list each column once, at least one")
                 }
-                job.outputColumns = columns
+                job.outputColumns = names.map(OutputColumn.init(name:))
             }
             if let csv = try output.mapping("csv", allowed: outputCSVKeys),
                 let escape = try csv.bool("escape_formulas")

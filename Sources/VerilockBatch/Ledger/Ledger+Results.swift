@@ -13,6 +13,8 @@ public struct OutputRow: Sendable, Equatable {
     public var expiresAt: String?
     /// `created`, `existing` or `reissued`.
     public var status: String
+    /// The input record, when kept (``InputRecordText``).
+    public var record: String?
 }
 
 /// One line of the rejects file.
@@ -23,6 +25,8 @@ public struct RejectRow: Sendable, Equatable {
     /// `invalid`, `duplicate`, `failed`, `expired` or `pending`.
     public var reason: String
     public var message: String
+    /// The input record, when it could be read (``InputRecordText``).
+    public var record: String?
 }
 
 /// The rows of a run by what became of them.
@@ -65,7 +69,7 @@ extension Ledger {
                 db,
                 sql: """
                     SELECT r.file_index, r.line, r.external_id, r.applicant_email, r.applicant_name, a.session_id,
-                        a.session_url, a.expires_at, r.outcome
+                        a.session_url, a.expires_at, r.outcome, r.record
                     FROM run_row r JOIN applicant a ON a.external_id = r.external_id
                     WHERE r.run_id = ? AND \(Self.hasSession) ORDER BY r.seq
                     """,
@@ -77,7 +81,8 @@ extension Ledger {
                     OutputRow(
                         fileIndex: row[0], line: row[1], externalID: row[2], email: row[3], name: row[4],
                         sessionID: row[5], sessionURL: row[6], expiresAt: row[7],
-                        status: outcome == "create" ? "created" : outcome == "reissue" ? "reissued" : "existing"
+                        status: outcome == "create" ? "created" : outcome == "reissue" ? "reissued" : "existing",
+                        record: row[9]
                     )
                 )
             }
@@ -122,7 +127,7 @@ extension Ledger {
                 db,
                 sql: """
                     SELECT r.file_index, r.line, r.external_id, r.outcome, r.message, a.state, a.error_status,
-                        a.error_code, a.error_message, a.error_request_id
+                        a.error_code, a.error_message, a.error_request_id, r.record
                     FROM run_row r LEFT JOIN applicant a ON a.external_id = r.external_id
                         AND r.outcome IN ('create', 'reissue')
                     WHERE r.run_id = ? AND NOT \(Self.hasSession) ORDER BY r.seq
@@ -144,7 +149,9 @@ extension Ledger {
                     }
                 }
                 try body(
-                    RejectRow(fileIndex: row[0], line: row[1], externalID: row[2], reason: reason, message: message))
+                    RejectRow(
+                        fileIndex: row[0], line: row[1], externalID: row[2], reason: reason, message: message,
+                        record: row[10]))
             }
         }
     }

@@ -30,6 +30,8 @@ public struct RunRowRecord: Sendable {
     public var message: String?
     public var email: String?
     public var name: String?
+    /// The input record (``InputRecordText``), kept for rejects and pass-through columns.
+    public var record: String?
 }
 
 /// The ledger's per-row statements, for use inside one ``Ledger/write(_:)`` transaction.
@@ -61,12 +63,12 @@ public struct LedgerRows {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO run_row (run_id, seq, file_index, line, external_id, outcome, message, applicant_email,
-                    applicant_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    applicant_name, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """
         )
         try statement.execute(arguments: [
             runID, record.seq, record.fileIndex, record.line, record.externalID, record.outcome.rawValue,
-            record.message, record.email, record.name,
+            record.message, record.email, record.name, record.record,
         ])
         return db.changesCount > 0
     }

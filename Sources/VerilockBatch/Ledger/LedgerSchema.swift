@@ -86,6 +86,9 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration("v3: input record") { db in
+            try db.execute(sql: "ALTER TABLE run_row ADD COLUMN record TEXT")
+        }
         return migrator
     }
 }

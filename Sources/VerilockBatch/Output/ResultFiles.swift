@@ -35,8 +35,9 @@ public struct ResultFiles {
     ) throws -> Int {
         let writer = try AtomicFileWriter(path: path)
         var line: [UInt8] = []
+        let hasInputColumns = columns.contains { if case .input = $0 { true } else { false } }
         if format == .csv {
-            CSVFormat.appendRecord(columns.map(\.rawValue), escapeFormulas: false, to: &line)
+            CSVFormat.appendRecord(columns.map(\.name), escapeFormulas: false, to: &line)
             try writer.write(line)
         }
         var count = 0
@@ -47,17 +48,19 @@ public struct ResultFiles {
             }
         try rows { row in
             if include == .new && row.status == "existing" { return }
+            let passed = hasInputColumns ? InputRecordText.decode(row.record) : [:]
             let values = columns.map { column -> String? in
                 switch column {
-                case .externalID: row.externalID
-                case .applicantEmail: row.email
-                case .applicantName: row.name
-                case .sessionID: row.sessionID
-                case .sessionURL: row.sessionURL
-                case .expiresAt: row.expiresAt
-                case .status: row.status
-                case .file: file(row.fileIndex)
-                case .line: String(row.line)
+                case .field(.externalID): row.externalID
+                case .field(.applicantEmail): row.email
+                case .field(.applicantName): row.name
+                case .field(.sessionID): row.sessionID
+                case .field(.sessionURL): row.sessionURL
+                case .field(.expiresAt): row.expiresAt
+                case .field(.status): row.status
+                case .field(.file): row.fileIndex >= 0 ? file(row.fileIndex) : nil
+                case .field(.line): row.line > 0 ? String(row.line) : nil
+                case .input(let name): passed[name]
                 }
             }
             line.removeAll(keepingCapacity: true)
@@ -66,7 +69,7 @@ public struct ResultFiles {
             case .ndjson:
                 var members: [(key: String, value: JSONValue)] = []
                 for (column, value) in zip(columns, values) {
-                    members.append((column.rawValue, value.map(JSONValue.string) ?? .null))
+                    members.append((column.name, value.map(JSONValue.string) ?? .null))
                 }
                 JSONValue.appendObject(members, to: &line)
                 line.append(UInt8(ascii: "\n"))
@@ -78,20 +81,31 @@ public struct ResultFiles {
         return count
     }
 
-    /// Writes the rejects file (CSV: file, line, external_id, reason, error) of a run; returns its
-    /// row count.
+    /// Writes the rejects file of a run: `file, line, external_id, reason, error`, then the rows'
+    /// own input columns, so a fixed rejects file can be fed back in. Returns its row count.
     @discardableResult
     public func writeRejects(to path: String, escapeFormulas: Bool) throws -> Int {
+        guard case .run(let runID) = scope else { return 0 }
+        let fixed = ["file", "line", "external_id", "reason", "error"]
+        // First pass: the input columns of the rejected rows, in the order first seen.
+        var inputColumns: [String] = []
+        var seen = Set(fixed)
+        try ledger.forEachReject(runID: runID) { row in
+            for name in InputRecordText.names(row.record) where seen.insert(name).inserted {
+                inputColumns.append(name)
+            }
+        }
         let writer = try AtomicFileWriter(path: path)
         var line: [UInt8] = []
-        CSVFormat.appendRecord(["file", "line", "external_id", "reason", "error"], escapeFormulas: false, to: &line)
+        CSVFormat.appendRecord(fixed + inputColumns, escapeFormulas: false, to: &line)
         try writer.write(line)
         var count = 0
-        guard case .run(let runID) = scope else { return 0 }
         try ledger.forEachReject(runID: runID) { row in
             line.removeAll(keepingCapacity: true)
+            let record = InputRecordText.decode(row.record)
             CSVFormat.appendRecord(
-                [file(row.fileIndex), String(row.line), row.externalID ?? "", row.reason, row.message],
+                [file(row.fileIndex), String(row.line), row.externalID ?? "", row.reason, row.message]
+                    + inputColumns.map { record[$0] ?? "" },
                 escapeFormulas: escapeFormulas,
                 to: &line
             )

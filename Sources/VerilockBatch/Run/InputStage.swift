@@ -87,6 +87,7 @@ struct InputStage {
         case .failure(let rejection):
             entry.externalID = rejection.externalID
             entry.message = rejection.message
+            entry.record = InputRecordText.encode(mapper.inputRecord(raw.content))
             _ = try rows.insert(entry)
             return .invalid
         case .success(let mapped):
@@ -121,6 +122,11 @@ struct InputStage {
             entry.outcome = .failed
             entry.message = "failed before, data unchanged (\(failure.summary)): fix the row or set policy.retry_failed"
             generation = nil
+        }
+        // The input record is kept where it may be needed: rows that may end in the rejects file
+        // (all but existing ones), and every row when the output passes input columns through.
+        if entry.outcome != .existing || !job.mapping.passthrough.isEmpty {
+            entry.record = InputRecordText.encode(mapper.inputRecord(raw.content))
         }
         guard try rows.insert(entry) else {
             let first = try rows.firstOccurrence(row.externalID)

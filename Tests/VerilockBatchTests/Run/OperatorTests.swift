@@ -151,3 +151,60 @@ struct OperatorTests {
         #expect(report.counts.reissued == 1)
     }
 }
+
+@Suite("Pass-through columns and rejects that can be fed back")
+struct PassThroughTests {
+    static let input = """
+        user_id,email,plan
+        p-1,a@example.com,pro
+        p-2,not-an-email,free
+        p-3,c@example.com,team
+
+        """
+
+    func harness() -> RunnerHarness {
+        var harness = RunnerHarness(inputs: ["a.csv": Self.input])
+        harness.job.mapping = ColumnMapping(sources: [.externalID: ["user_id"], .applicantEmail: ["email"]])
+        return harness
+    }
+
+    @Test("output.columns may name input columns; they are copied from the row, on reruns too")
+    func passThrough() async throws {
+        var harness = harness()
+        harness.job.outputColumns = ["external_id", "plan", "session_url", "status"].map(OutputColumn.init(name:))
+        harness.job.mapping.passthrough = ["plan"]
+        _ = try await harness.run(FakeSessionsAPI())
+        #expect(harness.outputRows.map { $0["plan"] } == ["pro", "team"])
+        _ = try await harness.run(FakeSessionsAPI())
+        #expect(harness.outputRows.map { $0["plan"] } == ["pro", "team"])
+        #expect(harness.outputRows.map { $0["status"] } == ["existing", "existing"])
+    }
+
+    @Test("a pass-through column missing from a CSV header stops the run before anything is sent")
+    func missingPassThrough() async throws {
+        var harness = harness()
+        harness.job.mapping.passthrough = ["region"]
+        let api = FakeSessionsAPI()
+        await #expect(throws: InputError.self) { _ = try await harness.run(api) }
+        #expect(api.requests.isEmpty)
+    }
+
+    @Test("the rejects file carries the input's columns; fixed, it can be fed back in")
+    func feedBack() async throws {
+        var harness = harness()
+        _ = try await harness.run(FakeSessionsAPI())
+        let rejects = harness.rejectRows
+        #expect(rejects.count == 1)
+        #expect(rejects.first?["user_id"] == "p-2")
+        #expect(rejects.first?["email"] == "not-an-email")
+        #expect(rejects.first?["plan"] == "free")
+        // The operator fixes the address in the rejects file and runs it as the input.
+        let fixed = harness.folder.read(harness.job.rejectsPath).replacingOccurrences(
+            of: "not-an-email", with: "b@example.com")
+        harness.folder.write("fixed.csv", fixed)
+        harness.job.inputs = [harness.folder.path + "/fixed.csv"]
+        let report = try await harness.run(FakeSessionsAPI())
+        #expect(report.exitCode == 0)
+        #expect(harness.outputRows.map { $0["external_id"] } == ["p-2"])
+    }
+}

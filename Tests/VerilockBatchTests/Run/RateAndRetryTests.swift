@@ -11,16 +11,22 @@ struct RateAndRetryTests {
         var harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 20)], concurrency: 4)
         harness.job.api.maxAttempts = 1
         let clock = TestClock()
-        let limited = Mutex(false)
+        let limited = Mutex<String?>(nil)
+        let gate = Gate()
         let api = FakeSessionsAPI(
-            script: { request, _ in
-                let first = limited.withLock { limited in
-                    defer { limited = true }
-                    return !limited
+            script: { request, previous in
+                let first = limited.withLock { key in
+                    if key == nil { key = request.idempotencyKey }
+                    return key == request.idempotencyKey
                 }
-                return first
-                    ? FakeSessionsAPI.error(429, code: "rate_limit_exceeded", message: "slow down", retryAfter: "30")
-                    : FakeSessionsAPI.created(request)
+                if first && previous == 0 {
+                    return FakeSessionsAPI.error(
+                        429, code: "rate_limit_exceeded", message: "slow down", retryAfter: "30")
+                }
+                // The other requests admitted before the 429 came back wait until its retry is sent,
+                // so every request after them must have waited for the pause.
+                if first { await gate.open() } else { await gate.wait() }
+                return FakeSessionsAPI.created(request)
             }, clock: clock)
         let report = try await harness.run(api, clock: clock)
         #expect(report.exitCode == 0)
@@ -96,5 +102,22 @@ struct RateAndRetryTests {
         _ = try await harness.run(api, clock: clock)
         // 61 requests at 1/s (with 1% headroom) take about a minute, not six seconds.
         #expect(clock.now.offset >= .seconds(55))
+    }
+}
+
+/// Holds callers until it is opened.
+actor Gate {
+    private var isOpen = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func wait() async {
+        if isOpen { return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func open() {
+        isOpen = true
+        for waiter in waiters { waiter.resume() }
+        waiters.removeAll()
     }
 }

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import VerilockSimulator
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `verilock-batch simulate` as a child process on port 0: the binary tests talk to a server that
+/// the test process's own load cannot starve. Its counts come from the admin route.
+final class SimulatorProcess: Sendable {
+    let baseURL: String
+    private let process: BinaryRunner
+
+    /// Starts the simulator with `arguments` (after `simulate --port 0`) and waits for its URL.
+    init(_ arguments: [String] = []) async throws {
+        process = try BinaryRunner(["simulate", "--port", "0"] + arguments, timeout: .seconds(600))
+        let deadline = ContinuousClock.now + .seconds(30)
+        var url: String?
+        while url == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            url = process.stdoutSoFar.split(separator: "\n").first.map(String.init)
+        }
+        baseURL = try #require(url, "the simulator did not print its URL: \(process.stderrSoFar)")
+    }
+
+    /// The admin route's counts.
+    func stats() async throws -> SimulatorStats {
+        let admin = try #require(URL(string: baseURL.replacingOccurrences(of: "/api/v1", with: "/_admin/stats")))
+        let (data, _) = try await URLSession.shared.data(from: admin)
+        return try JSONDecoder().decode(SimulatorStats.self, from: data)
+    }
+
+    /// Stops the simulator and waits for it to exit.
+    func stop() async {
+        process.send(SIGTERM)
+        _ = await process.wait()
+    }
+}
