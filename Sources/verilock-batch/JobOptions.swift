@@ -36,12 +36,18 @@ struct JobOptions: ParsableArguments {
     @Option(name: .customLong("max-attempts"), help: "Attempts per row before it is left pending.")
     var maxAttempts: Int?
 
+    @Option(name: .long, help: "Only shard K of N of the input (by a stable hash of external_id): K/N.")
+    var shard: String?
+
     func validate() throws {
         if let format, InputFormat(rawValue: format) == nil {
             throw ValidationError("--format must be auto, csv or ndjson, not '\(format)'")
         }
         if let rateLimit, RateLimit(parsing: rateLimit) == nil {
             throw ValidationError("--rate-limit must look like 120/min or 2/s, not '\(rateLimit)'")
+        }
+        if let shard, Shard(parsing: shard) == nil {
+            throw ValidationError("--shard must be K/N with 1 <= K <= N, not '\(shard)'")
         }
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
@@ -60,6 +66,7 @@ struct JobOptions: ParsableArguments {
         overrides.concurrency = concurrency
         overrides.rateLimit = rateLimit.flatMap(RateLimit.init(parsing:))
         overrides.maxAttempts = maxAttempts
+        overrides.shard = shard.flatMap(Shard.init(parsing:))
         return overrides
     }
 }

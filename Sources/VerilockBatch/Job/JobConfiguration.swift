@@ -33,6 +33,8 @@ public struct JobConfiguration: Sendable, Equatable {
     public var escapeFormulas = true
     /// Rerun rules.
     public var policy = RerunPolicy()
+    /// Only this shard of the input, when set.
+    public var shard: Shard?
 
     /// Defaults.
     public init() {}
@@ -99,6 +101,7 @@ public struct JobOverrides: Sendable, Equatable {
     public var concurrency: Int?
     public var rateLimit: RateLimit?
     public var maxAttempts: Int?
+    public var shard: Shard?
 
     public init() {}
 }

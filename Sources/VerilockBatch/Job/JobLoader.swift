@@ -86,6 +86,7 @@ public enum JobLoader {
         if let value = overrides.concurrency { job.api.concurrency = value }
         if let value = overrides.rateLimit { job.api.rateLimit = value }
         if let value = overrides.maxAttempts { job.api.maxAttempts = value }
+        if let value = overrides.shard { job.shard = value }
     }
 
     // swiftlint:disable:next function_body_length

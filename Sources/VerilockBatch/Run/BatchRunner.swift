@@ -161,6 +161,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         )
         try ledger.finishRun(runID, exitCode: exitCode, counts: counts, now: now())
         report.lastSuccessAt = try ledger.lastSuccess(job: job.name)
+        report.otherShards = planned.otherShards
         return report
     }
 

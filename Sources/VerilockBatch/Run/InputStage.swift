@@ -60,9 +60,14 @@ struct InputStage {
                     if let reason = control.stopReason { throw RunInterrupted(reason: reason) }
                     progress(counts, bytesBefore + source.bytesRead)
                 }
+                let mapped = records.mapper.map(record.content)
+                if let shard = job.shard, !Self.belongs(mapped, to: shard) {
+                    counts.otherShards += 1
+                    continue
+                }
                 let outcome = try plan(
-                    record, mapper: records.mapper, fileIndex: fileIndex, seq: Int64(counts.rows), rows: rows,
-                    nowEpoch: nowEpoch, stamp: stamp, paths: paths)
+                    record, mapped: mapped, mapper: records.mapper, fileIndex: fileIndex, seq: Int64(counts.rows),
+                    rows: rows, nowEpoch: nowEpoch, stamp: stamp, paths: paths)
                 counts.add(outcome)
             }
             bytesBefore += source.bytesRead
@@ -71,8 +76,17 @@ struct InputStage {
         return counts
     }
 
+    /// Whether a row belongs to `shard`; a row without a readable external_id goes to shard 1.
+    static func belongs(_ mapped: Result<ApplicantRow, RowRejection>, to shard: Shard) -> Bool {
+        switch mapped {
+        case .success(let row): shard.contains(row.externalID)
+        case .failure(let rejection): rejection.externalID.map(shard.contains) ?? (shard.index == 1)
+        }
+    }
+
     private func plan(
         _ raw: RawRecord,
+        mapped: Result<ApplicantRow, RowRejection>,
         mapper: RowMapper,
         fileIndex: Int,
         seq: Int64,
@@ -83,7 +97,7 @@ struct InputStage {
     ) throws -> PlannedOutcome {
         var entry = RunRowRecord(seq: seq, fileIndex: fileIndex, line: raw.line, outcome: .invalid)
         let row: ApplicantRow
-        switch mapper.map(raw.content) {
+        switch mapped {
         case .failure(let rejection):
             entry.externalID = rejection.externalID
             entry.message = rejection.message
@@ -154,8 +168,10 @@ struct InputStage {
 
 /// Rows of a run by planned outcome, counted while they are read.
 public struct PlanCounts: Sendable, Equatable {
-    /// Rows read.
+    /// Rows read and recorded (of this shard).
     public var rows = 0
+    /// Rows skipped because they belong to other shards.
+    public var otherShards = 0
     /// Rows by planned outcome.
     public var byOutcome: [PlannedOutcome: Int] = [:]
 

@@ -30,6 +30,8 @@ public struct RunReport: Sendable, Equatable, Codable {
     public var exitCode: Int32
     /// When the job's last run that exited 0 ended (this one, if it did).
     public var lastSuccessAt: String?
+    /// Rows skipped because they belong to other shards (`--shard`).
+    public var otherShards = 0
 
     /// The exit code for these counts when the run was not stopped: 0 when every row has a
     /// session, 69 when rows are left pending (the API did not answer), 1 when rows were rejected.
@@ -54,6 +56,7 @@ public struct RunReport: Sendable, Equatable, Codable {
             "  output      \(outputPath) (\(outputRows) rows)",
             "  rejects     \(rejectsPath) (\(rejectedRows) rows)",
         ]
+        if otherShards > 0 { lines.append("  other shards \(otherShards) rows skipped") }
         if let stoppedBecause { lines.append("  stopped     \(stoppedBecause)") }
         lines.append("  exit code   \(exitCode)")
         return lines.joined(separator: "\n")

@@ -208,3 +208,36 @@ struct PassThroughTests {
         #expect(harness.outputRows.map { $0["external_id"] } == ["p-2"])
     }
 }
+
+@Suite("Shards")
+struct ShardTests {
+    @Test("K/N parses for 1 <= K <= N only")
+    func parsing() {
+        #expect(Shard(parsing: "2/3") == Shard(parsing: "2/3"))
+        #expect(Shard(parsing: "2/3")?.index == 2)
+        for bad in ["0/3", "4/3", "1/0", "x/2", "1", "1/2/3"] { #expect(Shard(parsing: bad) == nil) }
+    }
+
+    @Test("the hash is FNV-1a 64: fixed across processes and platforms")
+    func stableHash() {
+        #expect(Shard.hash("") == 0xcbf2_9ce4_8422_2325)
+        #expect(Shard.hash("a") == 0xaf63_dc4c_8601_ec8c)
+    }
+
+    @Test("every row is in exactly one shard; each shard's run sends only its own rows", arguments: [2, 3])
+    func everyRowOnce(count: Int) async throws {
+        var seen: [String] = []
+        for index in 1...count {
+            var harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 100) + "x-bad,not-an-email\n"])
+            harness.job.shard = Shard(parsing: "\(index)/\(count)")
+            let api = FakeSessionsAPI()
+            let report = try await harness.run(api)
+            let ids = harness.outputRows.compactMap { $0["external_id"] }
+            #expect(Set(api.requests.map(\.externalID)) == Set(ids))
+            #expect(report.otherShards + report.counts.rowsRead == 101)
+            seen += ids
+        }
+        #expect(seen.count == 100)
+        #expect(Set(seen) == Set((1...100).map { "u-\($0)" }))
+    }
+}
