@@ -109,7 +109,7 @@ struct RunCommand: AsyncParsableCommand {
             logger.notice("running against the built-in simulator", metadata: ["base_url": "\(running.baseURL)"])
         } else {
             baseURL = try APISettings.validateBaseURL(job.api.baseURL ?? APISettings.defaultBaseURL)
-            key = try APIKey.resolve(job.api, environment: environment)
+            key = try APIKey.resolve(job.api, environment: environment) { logger.warning("\($0)") }
         }
         let api = HTTPSessionsAPI(
             baseURL: baseURL, apiKey: key, connections: job.api.concurrency, timeout: job.api.timeout

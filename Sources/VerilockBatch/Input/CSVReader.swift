@@ -181,17 +181,24 @@ public struct CSVReader {
         if let problem { return RawRecord(line: startLine, content: .malformed(problem)) }
         var cells: [String] = []
         cells.reserveCapacity(fieldEnds.count)
-        var start = 0
-        for (index, end) in fieldEnds.enumerated() {
-            guard let cell = String(validating: bytes[start..<end], as: UTF8.self) else {
-                return RawRecord(line: startLine, content: .malformed("cell \(index + 1) is not valid UTF-8"))
+        var problem: String?
+        bytes.withUnsafeBufferPointer { buffer in
+            var start = 0
+            for (index, end) in fieldEnds.enumerated() {
+                let slice = UnsafeBufferPointer(rebasing: buffer[start..<end])
+                if slice.contains(0) {
+                    problem = "cell \(index + 1) contains a NUL byte"
+                    return
+                }
+                guard let cell = String(validating: slice, as: UTF8.self) else {
+                    problem = "cell \(index + 1) is not valid UTF-8"
+                    return
+                }
+                cells.append(cell)
+                start = end
             }
-            if cell.utf8.contains(0) {
-                return RawRecord(line: startLine, content: .malformed("cell \(index + 1) contains a NUL byte"))
-            }
-            cells.append(cell)
-            start = end
         }
+        if let problem { return RawRecord(line: startLine, content: .malformed(problem)) }
         return RawRecord(line: startLine, content: .cells(cells))
     }
 }

@@ -132,7 +132,7 @@ public struct RowMapper: Sendable {
     ) throws(RowRejection) -> ApplicantRow {
         func text(_ field: SessionField) -> String? {
             guard let indices = fields[field] else { return nil }
-            let parts = indices.map { cells[$0].trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let parts = indices.map { cells[$0].trimmingBlanks }.filter { !$0.isEmpty }
             return parts.isEmpty ? nil : parts.joined(separator: " ")
         }
         guard let externalID = text(.externalID) else {
@@ -185,7 +185,7 @@ public struct RowMapper: Sendable {
                         message: "\(column) must be a string, not a \(value.typeName)"
                     )
                 }
-                let trimmed = text.trimmingCharacters(in: .whitespaces)
+                let trimmed = text.trimmingBlanks
                 if !trimmed.isEmpty { parts.append(trimmed) }
             }
             return parts.isEmpty ? nil : parts.joined(separator: " ")
@@ -197,7 +197,7 @@ public struct RowMapper: Sendable {
         }
         let externalID: String
         switch idValue {
-        case .string(let text): externalID = text.trimmingCharacters(in: .whitespaces)
+        case .string(let text): externalID = text.trimmingBlanks
         case .integer(let number): externalID = String(number)
         default:
             throw RowRejection(

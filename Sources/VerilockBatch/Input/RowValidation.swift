@@ -14,25 +14,62 @@ public enum RowValidation {
     /// Checks an external_id (already trimmed); nil when it is acceptable.
     public static func externalIDProblem(_ value: String) -> String? {
         if value.isEmpty { return "external_id is empty" }
-        if value.count > maxExternalIDLength {
+        // UTF-8 bytes are at least as many as characters: count characters only when needed.
+        if value.utf8.count > maxExternalIDLength, value.count > maxExternalIDLength {
             return "external_id is \(value.count) characters long; at most \(maxExternalIDLength) are allowed"
         }
-        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if hasControlCharacter(value) {
             return "external_id \(quoted(value)) contains a control character"
         }
         return nil
     }
 
-    /// Checks an e-mail address; nil when it looks like one.
+    /// Checks an e-mail address; nil when it looks like one: one `@` with text before it, a
+    /// domain with an inner dot after it, no blanks or control characters, at most 254 bytes.
     public static func emailProblem(_ value: String) -> String? {
-        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        let looksRight =
-            parts.count == 2 && !parts[0].isEmpty && value.utf8.count <= 254
-            && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".")
-            && !value.unicodeScalars.contains {
-                $0.properties.isWhitespace || $0.properties.generalCategory == .control
+        let bytes = value.utf8
+        var at: String.UTF8View.Index?
+        var atCount = 0
+        var ascii = true
+        for index in bytes.indices {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "@") {
+                atCount += 1
+                at = index
+            } else if byte <= 0x20 || byte == 0x7F {
+                return invalidEmail(value)
+            } else if byte >= 0x80 {
+                ascii = false
             }
-        return looksRight ? nil : "applicant_email \(quoted(value)) is not an e-mail address"
+        }
+        guard atCount == 1, let at, at != bytes.startIndex, bytes.count <= 254 else { return invalidEmail(value) }
+        let domain = bytes[bytes.index(after: at)...]
+        guard let first = domain.first, let last = domain.last, first != UInt8(ascii: "."), last != UInt8(ascii: "."),
+            domain.contains(UInt8(ascii: "."))
+        else { return invalidEmail(value) }
+        if !ascii && value.unicodeScalars.contains(where: { $0.properties.isWhitespace || isControl($0) }) {
+            return invalidEmail(value)
+        }
+        return nil
+    }
+
+    private static func invalidEmail(_ value: String) -> String {
+        "applicant_email \(quoted(value)) is not an e-mail address"
+    }
+
+    /// Whether `value` holds a control character; a byte scan, with Unicode properties only for
+    /// non-ASCII text.
+    static func hasControlCharacter(_ value: String) -> Bool {
+        var ascii = true
+        for byte in value.utf8 {
+            if byte < 0x20 || byte == 0x7F { return true }
+            if byte >= 0x80 { ascii = false }
+        }
+        return !ascii && value.unicodeScalars.contains(where: isControl)
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control
     }
 
     /// Checks a link lifetime; nil when it is in range.

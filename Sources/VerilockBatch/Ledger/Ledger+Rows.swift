@@ -40,22 +40,32 @@ public struct LedgerRows {
     let db: Database
     let runID: Int64
 
-    /// The ledger's entry for `externalID`, if any.
+    /// The ledger's entry for `externalID`, if any. The per-row path of every rerun: one indexed
+    /// lookup of three columns; the fingerprint and the stored error are read only for the few
+    /// rows that need them (pending and failed ones).
     public func entry(_ externalID: String) throws -> ApplicantEntry? {
-        let statement = try db.cachedStatement(
+        let lookup = RawStatement(
+            statement: try db.cachedStatement(
+                sql: "SELECT state, generation, expires_epoch FROM applicant WHERE external_id = ?"))
+        lookup.reset()
+        lookup.bind(1, externalID)
+        guard try lookup.step(), let state = lookup.text(0) else { return nil }
+        var entry = ApplicantEntry(
+            state: state, generation: Int(lookup.int64(1) ?? 1), fingerprint: "", expiresEpoch: lookup.int64(2))
+        lookup.reset()
+        guard entry.state != "created" else { return entry }
+        let details = try db.cachedStatement(
             sql: """
-                SELECT state, generation, fingerprint, expires_epoch, error_status, error_code, error_message,
-                    error_request_id FROM applicant WHERE external_id = ?
-                """
-        )
-        guard let row = try Row.fetchOne(statement, arguments: [externalID]) else { return nil }
-        let state: String = row[0]
-        var failure: APIFailure?
-        if state == "failed" {
-            failure = APIFailure(status: row[4], code: row[5], message: row[6] ?? "failed", requestID: row[7])
+                SELECT fingerprint, error_status, error_code, error_message, error_request_id FROM applicant
+                WHERE external_id = ?
+                """)
+        guard let detail = try Row.fetchOne(details, arguments: [externalID]) else { return entry }
+        entry.fingerprint = detail[0]
+        if entry.state == "failed" {
+            entry.failure = APIFailure(
+                status: detail[1], code: detail[2], message: detail[3] ?? "failed", requestID: detail[4])
         }
-        return ApplicantEntry(
-            state: state, generation: row[1], fingerprint: row[2], expiresEpoch: row[3], failure: failure)
+        return entry
     }
 
     /// Records a row of this run; false when its external_id already occurred in this run.
@@ -66,10 +76,20 @@ public struct LedgerRows {
                     applicant_name, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """
         )
-        try statement.execute(arguments: [
-            runID, record.seq, record.fileIndex, record.line, record.externalID, record.outcome.rawValue,
-            record.message, record.email, record.name, record.record,
-        ])
+        let insert = RawStatement(statement: statement)
+        insert.reset()
+        insert.bind(1, runID)
+        insert.bind(2, record.seq)
+        insert.bind(3, Int64(record.fileIndex))
+        insert.bind(4, Int64(record.line))
+        insert.bind(5, record.externalID)
+        insert.bind(6, record.outcome.rawValue)
+        insert.bind(7, record.message)
+        insert.bind(8, record.email)
+        insert.bind(9, record.name)
+        insert.bind(10, record.record)
+        _ = try insert.step()
+        insert.reset()
         return db.changesCount > 0
     }
 

@@ -31,6 +31,15 @@ public enum PrivateFiles {
         }
     }
 
+    /// The mode of `path` if group or others may read or write it (a private file that is not
+    /// private), else nil.
+    public static func exposedMode(of path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let mode = Int(info.st_mode) & 0o777
+        return mode & 0o077 != 0 ? mode : nil
+    }
+
     /// Opens a fresh temporary file beside `path`, mode 0600; returns its descriptor and path.
     public static func createTemporary(beside path: String) throws(FileWriteError) -> (Int32, String) {
         try makeParentDirectories(of: path)

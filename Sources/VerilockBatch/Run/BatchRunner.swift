@@ -56,6 +56,12 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         defer { lock.unlock() }
         let paths = try InputStage.expandInputs(job.inputs)
         let ledger = try Ledger(path: ledgerPath)
+        if let mode = PrivateFiles.exposedMode(of: ledgerPath) {
+            let octal = String(mode, radix: 8)
+            logger.warning(
+                "the ledger is readable by others (mode \(octal)): it holds personal data and session tokens; chmod 600 it",
+                metadata: ["ledger": "\(ledgerPath)"])
+        }
         let sizes = paths.map { path -> (path: String, size: Int64?) in
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
             return (path, path == "-" ? nil : size)
