@@ -45,24 +45,22 @@ public final class ByteChunkReader {
 
     /// Reads the next chunk into `buffer` (replacing its contents); false at the end of the file.
     public func readChunk(into buffer: inout [UInt8]) throws(InputError) -> Bool {
-        buffer.removeAll(keepingCapacity: true)
-        let count = chunkSize
-        var readCount = 0
         var failure: Int32 = 0
-        buffer.append(contentsOf: repeatElement(0, count: count))
-        buffer.withUnsafeMutableBytes { raw in
+        let descriptor = self.descriptor
+        let count = chunkSize
+        buffer = [UInt8](unsafeUninitializedCapacity: count) { raw, initialized in
+            initialized = 0
             while true {
                 let result = read(descriptor, raw.baseAddress, count)
                 if result < 0 && errno == EINTR { continue }
-                if result < 0 { failure = errno } else { readCount = result }
+                if result < 0 { failure = errno } else { initialized = result }
                 return
             }
         }
         if failure != 0 {
             throw .unreadable(path: path, reason: String(cString: strerror(failure)))
         }
-        buffer.removeLast(count - readCount)
-        bytesRead += Int64(readCount)
-        return readCount > 0
+        bytesRead += Int64(buffer.count)
+        return !buffer.isEmpty
     }
 }
