@@ -78,42 +78,42 @@ extension Ledger {
                 switch outcome {
                 case .created(let session):
                     let epoch = session.expiresAt.flatMap(Timestamp.parse).map { Int64($0.timeIntervalSince1970) }
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             UPDATE applicant SET state = 'created', session_id = ?, session_url = ?, session_token = ?,
                                 expires_at = ?, expires_epoch = ?, request_body = NULL, error_status = NULL,
                                 error_code = NULL, error_message = NULL, error_request_id = NULL, updated_at = ?,
                                 run_id = ?
                             WHERE external_id = ? AND generation = ?
-                            """,
-                        arguments: [
-                            session.id, session.sessionURL, session.sessionToken, session.expiresAt, epoch, stamp,
-                            runID, externalID, pending.generation,
-                        ]
+                            """
+                    ).execute(arguments: [
+                        session.id, session.sessionURL, session.sessionToken, session.expiresAt, epoch, stamp,
+                        runID, externalID, pending.generation,
+                    ]
                     )
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             INSERT OR IGNORE INTO session (id, external_id, generation, url, token, expires_at,
                                 created_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            session.id, externalID, pending.generation, session.sessionURL, session.sessionToken,
-                            session.expiresAt, stamp, runID,
-                        ]
+                            """
+                    ).execute(arguments: [
+                        session.id, externalID, pending.generation, session.sessionURL, session.sessionToken,
+                        session.expiresAt, stamp, runID,
+                    ]
                     )
                 case .failed(let failure), .unresolved(let failure):
                     let state = if case .failed = outcome { "failed" } else { "pending" }
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             UPDATE applicant SET state = ?, request_body = CASE WHEN ? = 'failed' THEN NULL
                                 ELSE request_body END, error_status = ?, error_code = ?, error_message = ?,
                                 error_request_id = ?, updated_at = ?, run_id = ?
                             WHERE external_id = ? AND generation = ?
-                            """,
-                        arguments: [
-                            state, state, failure.status, failure.code, failure.message, failure.requestID, stamp,
-                            runID, externalID, pending.generation,
-                        ]
+                            """
+                    ).execute(arguments: [
+                        state, state, failure.status, failure.code, failure.message, failure.requestID, stamp,
+                        runID, externalID, pending.generation,
+                    ]
                     )
                 }
             }

@@ -33,7 +33,13 @@ public final class Ledger: Sendable {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // NORMAL in WAL mode: a commit survives the process dying (kill -9, a crash), and
+            // is not fsynced on every transaction. After a power loss the last commits may roll
+            // back; that is safe here because every create's Idempotency-Key is derived from the
+            // profile, external_id and generation: a lost intent or outcome is resent with the
+            // same key and the API replays the session it made. An fsync per commit stalled the
+            // parent task (and so every worker) several times a second.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         configuration.busyMode = .timeout(5)
         do {
