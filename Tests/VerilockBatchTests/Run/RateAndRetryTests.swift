@@ -88,6 +88,23 @@ struct RateAndRetryTests {
         #expect(report.counts.failed == 4)
     }
 
+    @Test("rate_limit auto starts at 120/min and follows the server's X-RateLimit-Limit up")
+    func autoFollowsUp() async throws {
+        var harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 61)], concurrency: 4)
+        harness.job.api.rateLimit = try #require(RateLimit(parsing: "auto"))
+        let clock = TestClock()
+        let api = FakeSessionsAPI(
+            script: { request, _ in
+                var response = FakeSessionsAPI.created(request)
+                response.rateLimitLimit = 600
+                return response
+            }, clock: clock)
+        _ = try await harness.run(api, clock: clock)
+        // At 120/min the 61 creates would take 30 s; following the server's 600/min, about 6 s.
+        #expect(clock.now.offset < .seconds(10))
+        #expect(clock.now.offset >= .seconds(5))
+    }
+
     @Test("a configured rate above the server's X-RateLimit-Limit is lowered to it")
     func followsServerLimit() async throws {
         var harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 61)], concurrency: 4)
