@@ -106,7 +106,9 @@ public struct LedgerRows {
     }
 
     /// Records the intent to create `externalID`'s session of `generation` (state `pending`),
-    /// before any request for it is sent.
+    /// before any request for it is sent. A row already pending for that generation keeps its
+    /// Idempotency-Key, even if the job's profile changed since: an earlier attempt may have
+    /// made a session with it, and only the same key lets the API settle that.
     public func recordIntent(
         externalID: String,
         generation: Int,
@@ -122,8 +124,10 @@ public struct LedgerRows {
                 ON CONFLICT (external_id) DO UPDATE SET
                     attempted = CASE WHEN applicant.state = 'pending' AND applicant.generation = excluded.generation
                         THEN applicant.attempted ELSE 0 END,
-                    state = 'pending', generation = excluded.generation,
-                    idempotency_key = excluded.idempotency_key, fingerprint = excluded.fingerprint,
+                    idempotency_key = CASE WHEN applicant.state = 'pending'
+                        AND applicant.generation = excluded.generation
+                        THEN applicant.idempotency_key ELSE excluded.idempotency_key END,
+                    state = 'pending', generation = excluded.generation, fingerprint = excluded.fingerprint,
                     request_body = excluded.request_body, updated_at = excluded.updated_at, run_id = excluded.run_id
                 """
         )

@@ -105,6 +105,18 @@ struct BatchRunnerTests {
         #expect(harness.outputRows.count == 5)
     }
 
+    @Test("a pending row keeps its Idempotency-Key even when the job's profile changed since")
+    func pendingKeepsKey() async throws {
+        var harness = RunnerHarness(inputs: ["a.csv": Self.csv(rows: 3)])
+        struct Down: Error {}
+        let failing = FakeSessionsAPI { _, _ in throw Down() }
+        _ = try await harness.run(failing)
+        harness.job.template.profileID = "00000000-0000-4000-8000-000000000001"
+        let healthy = FakeSessionsAPI()
+        _ = try await harness.run(healthy)
+        #expect(Set(healthy.requests.map(\.idempotencyKey)) == Set(failing.requests.map(\.idempotencyKey)))
+    }
+
     @Test("an expired link is reissued as generation 2 with a new key; the old session stays in the ledger")
     func reissue() async throws {
         let harness = RunnerHarness(inputs: ["a.csv": Self.csv(rows: 2)])
