@@ -16,6 +16,8 @@ public enum APIError: Error, Sendable, Equatable {
     case unavailable(APIFailure)
     /// The first creates all answered 404: the profile does not exist.
     case unknownProfile(profileID: String, failure: APIFailure)
+    /// The API answered a redirect (3xx): the base URL does not point at the API itself.
+    case redirected(status: Int, location: String?)
 }
 
 extension APIError: LocalizedError, CustomStringConvertible {
@@ -36,6 +38,10 @@ extension APIError: LocalizedError, CustomStringConvertible {
         case .unknownProfile(let profileID, let failure):
             "the API does not know the verification profile \(profileID) (\(failure.summary)): check "
                 + "session.profile_id or --profile-id; stopped after the first rows"
+        case .redirected(let status, let location):
+            "the API answered HTTP \(status), a redirect to \(location ?? "no Location"): the base URL is wrong "
+                + "(the tool never follows redirects, so the key is not sent elsewhere); fix api.base_url or "
+                + "--base-url. No row was marked failed"
         case .liveKeyWithSimulator:
             "a production key (qi_live_) was given to the simulator: unset VERILOCK_API_KEY or use a qi_test_ key"
         }

@@ -90,3 +90,13 @@ public struct APIFailure: Sendable, Equatable {
         return text
     }
 }
+
+extension CreatedSession {
+    /// The session in a 2xx body, if the body is one: an `id` and a non-empty `session_url`.
+    init?(usable response: APIResponse) {
+        guard let session = try? JSONDecoder().decode(CreatedSession.self, from: Data(response.body)),
+            !session.id.isEmpty, !session.sessionURL.isEmpty
+        else { return nil }
+        self = session
+    }
+}

@@ -74,6 +74,7 @@ public final class HTTPSessionsAPI: SessionsAPI {
             retryAfter: headers.first(name: "Retry-After"),
             rateLimitLimit: headers.first(name: "X-RateLimit-Limit").flatMap { Int($0) },
             rateLimitRemaining: headers.first(name: "X-RateLimit-Remaining").flatMap { Int($0) },
+            location: headers.first(name: "Location"),
             body: Array(buffer: body)
         )
     }

@@ -27,6 +27,8 @@ public struct APIResponse: Sendable, Equatable {
     public var rateLimitLimit: Int?
     /// `X-RateLimit-Remaining`.
     public var rateLimitRemaining: Int?
+    /// `Location`, where a 3xx points.
+    public var location: String?
     /// The response body.
     public var body: [UInt8]
 
@@ -37,6 +39,7 @@ public struct APIResponse: Sendable, Equatable {
         retryAfter: String? = nil,
         rateLimitLimit: Int? = nil,
         rateLimitRemaining: Int? = nil,
+        location: String? = nil,
         body: [UInt8] = []
     ) {
         self.status = status
@@ -44,6 +47,7 @@ public struct APIResponse: Sendable, Equatable {
         self.retryAfter = retryAfter
         self.rateLimitLimit = rateLimitLimit
         self.rateLimitRemaining = rateLimitRemaining
+        self.location = location
         self.body = body
     }
 }

@@ -28,7 +28,14 @@ public enum RetryFailed: String, Sendable, CaseIterable { case changed, always, 
 
 /// How a create whose answer was lost is settled.
 public enum UnknownOutcome: String, Sendable, CaseIterable {
+    /// Look the external_id up first; if nothing is found, resend with the same key and body.
+    /// Falls back to ``idempotencyKey`` for the rest of the run when the lookup endpoint is
+    /// missing (404, 405, 400) or ignores its filter. Safe whether or not the API honours keys.
+    case auto
+    /// Resend with the same Idempotency-Key and body only: safe only if the API honours the key.
     case idempotencyKey = "idempotency-key"
+    /// Look the external_id up first, then resend with the same key; a lookup that cannot be
+    /// trusted is not used for that row.
     case lookup
 }
 
@@ -140,7 +147,7 @@ public struct APISettings: Sendable, Equatable {
     /// Attempts per row.
     public var maxAttempts = 5
     /// How a lost answer is settled.
-    public var unknownOutcome = UnknownOutcome.idempotencyKey
+    public var unknownOutcome = UnknownOutcome.auto
     /// Run against the built-in simulator, in-process.
     public var simulator: SimulatorSettings?
 

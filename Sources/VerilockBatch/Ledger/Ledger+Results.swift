@@ -40,10 +40,32 @@ public struct RunCounts: Sendable, Equatable, Codable {
     public var failed = 0
     public var expired = 0
     public var pending = 0
+    /// Rows not in this run's input, pending from an earlier run, settled in this one; they are
+    /// in the output or rejects too, but not in ``rowsRead``.
+    public var carriedOver = 0
     public var requests = 0
     public var retries = 0
     public var rateLimited = 0
     public var statuses: [String: Int] = [:]
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func count(_ key: CodingKeys) throws -> Int { try container.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        rowsRead = try count(.rowsRead)
+        created = try count(.created)
+        reissued = try count(.reissued)
+        existing = try count(.existing)
+        invalid = try count(.invalid)
+        duplicate = try count(.duplicate)
+        failed = try count(.failed)
+        expired = try count(.expired)
+        pending = try count(.pending)
+        carriedOver = try count(.carriedOver)
+        requests = try count(.requests)
+        retries = try count(.retries)
+        rateLimited = try count(.rateLimited)
+        statuses = try container.decodeIfPresent([String: Int].self, forKey: .statuses) ?? [:]
+    }
 
     /// Rows that ended without a session.
     public var rejected: Int { invalid + duplicate + failed + expired + pending }
@@ -56,7 +78,19 @@ public struct RunCounts: Sendable, Equatable, Codable {
 extension Ledger {
     /// The SQL condition for a run row that has a session (output), given `r` and `a`.
     private static let hasSession =
-        "(r.outcome = 'existing' OR (r.outcome IN ('create', 'reissue') AND a.state = 'created'))"
+        "(r.outcome = 'existing' OR (r.outcome IN \(sentOutcomes) AND a.state = 'created'))"
+
+    /// The run-row outcomes of rows sent in their run, as an SQL list.
+    private static let sentOutcomes = "('create', 'reissue', 'settle', 'settle-changed', 'carried')"
+
+    /// The output `status` of a row with a session, by its run-row outcome.
+    private static func outputStatus(_ outcome: String) -> String {
+        switch PlannedOutcome(rawValue: outcome) {
+        case .create, .settle, .carried: "created"
+        case .reissue: "reissued"
+        default: "existing"
+        }
+    }
 
     /// Calls `body` with every output row of `runID`, in input order.
     public func forEachOutputRow(runID: Int64, _ body: (OutputRow) throws -> Void) throws {
@@ -81,7 +115,7 @@ extension Ledger {
                     OutputRow(
                         fileIndex: row[0], line: row[1], externalID: row[2], email: row[3], name: row[4],
                         sessionID: row[5], sessionURL: row[6], expiresAt: row[7],
-                        status: outcome == "create" ? "created" : outcome == "reissue" ? "reissued" : "existing",
+                        status: Self.outputStatus(outcome),
                         record: row[9]
                     )
                 )
@@ -129,7 +163,7 @@ extension Ledger {
                     SELECT r.file_index, r.line, r.external_id, r.outcome, r.message, a.state, a.error_status,
                         a.error_code, a.error_message, a.error_request_id, r.record
                     FROM run_row r LEFT JOIN applicant a ON a.external_id = r.external_id
-                        AND r.outcome IN ('create', 'reissue')
+                        AND r.outcome IN \(Self.sentOutcomes)
                     WHERE r.run_id = ? AND NOT \(Self.hasSession) ORDER BY r.seq
                     """,
                 arguments: [runID]
@@ -138,7 +172,7 @@ extension Ledger {
                 let outcome: String = row[3]
                 var reason = outcome
                 var message: String = row[4] ?? ""
-                if outcome == "create" || outcome == "reissue" {
+                if PlannedOutcome(rawValue: outcome)?.isSent == true {
                     let failure = APIFailure(status: row[6], code: row[7], message: row[8] ?? "", requestID: row[9])
                     if row[5] == "failed" {
                         reason = "failed"
@@ -168,7 +202,7 @@ extension Ledger {
                 db,
                 sql: """
                     SELECT r.outcome, a.state, count(*) FROM run_row r LEFT JOIN applicant a
-                        ON a.external_id = r.external_id AND r.outcome IN ('create', 'reissue')
+                        ON a.external_id = r.external_id AND r.outcome IN \(Self.sentOutcomes)
                     WHERE r.run_id = ? GROUP BY r.outcome, a.state
                     """,
                 arguments: [runID]
@@ -177,15 +211,21 @@ extension Ledger {
                 let outcome: String = row[0]
                 let state: String? = row[1]
                 let count: Int = row[2]
-                counts.rowsRead += count
-                switch (outcome, state) {
-                case ("create", "created"): counts.created += count
-                case ("reissue", "created"): counts.reissued += count
-                case ("create", "failed"), ("reissue", "failed"), ("failed", _): counts.failed += count
-                case ("create", _), ("reissue", _): counts.pending += count
-                case ("existing", _): counts.existing += count
-                case ("invalid", _): counts.invalid += count
-                case ("duplicate", _): counts.duplicate += count
+                let planned = PlannedOutcome(rawValue: outcome)
+                if planned == .carried {
+                    counts.carriedOver += count
+                } else {
+                    counts.rowsRead += count
+                }
+                switch (planned, state) {
+                case (.create, "created"), (.settle, "created"), (.carried, "created"): counts.created += count
+                case (.reissue, "created"): counts.reissued += count
+                case (.settleChanged, "created"), (.existing, _): counts.existing += count
+                case (.failed, _): counts.failed += count
+                case (let sent?, "failed") where sent.isSent: counts.failed += count
+                case (let sent?, _) where sent.isSent: counts.pending += count
+                case (.invalid, _): counts.invalid += count
+                case (.duplicate, _): counts.duplicate += count
                 default: counts.expired += count
                 }
             }

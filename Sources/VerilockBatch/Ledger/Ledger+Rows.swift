@@ -17,7 +17,25 @@ public struct ApplicantEntry: Sendable, Equatable {
 
 /// How a row of this run was planned, as stored in `run_row.outcome`.
 public enum PlannedOutcome: String, Sendable {
-    case create, reissue, existing, invalid, duplicate, failed, expired
+    /// A new session (generation 1, or a failed row tried again).
+    case create
+    /// A new generation for an expired link.
+    case reissue
+    /// A create left pending by an earlier run, settled with the body it was first sent with.
+    case settle
+    /// As ``settle``, but the row's data changed since: the session the first body made is kept.
+    case settleChanged = "settle-changed"
+    /// A create left pending by an earlier run whose row is not in this run's input.
+    case carried
+    case existing, invalid, duplicate, failed, expired
+
+    /// Whether rows planned so are sent in this run.
+    public var isSent: Bool {
+        switch self {
+        case .create, .reissue, .settle, .settleChanged, .carried: true
+        case .existing, .invalid, .duplicate, .failed, .expired: false
+        }
+    }
 }
 
 /// One row of a run to record in the ledger.
@@ -106,9 +124,10 @@ public struct LedgerRows {
     }
 
     /// Records the intent to create `externalID`'s session of `generation` (state `pending`),
-    /// before any request for it is sent. A row already pending for that generation keeps its
-    /// Idempotency-Key, even if the job's profile changed since: an earlier attempt may have
-    /// made a session with it, and only the same key lets the API settle that.
+    /// before any request for it is sent. A row already pending keeps its generation,
+    /// Idempotency-Key, request body and fingerprint, whatever changed since (the data, the
+    /// profile): an earlier attempt may have made a session with them, and only the same key and
+    /// body let the API settle that. The new data counts once the pending create is settled.
     public func recordIntent(
         externalID: String,
         generation: Int,
@@ -122,17 +141,70 @@ public struct LedgerRows {
                 INSERT INTO applicant (external_id, state, generation, idempotency_key, fingerprint, request_body,
                     created_at, updated_at, run_id) VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (external_id) DO UPDATE SET
-                    attempted = CASE WHEN applicant.state = 'pending' AND applicant.generation = excluded.generation
-                        THEN applicant.attempted ELSE 0 END,
-                    idempotency_key = CASE WHEN applicant.state = 'pending'
-                        AND applicant.generation = excluded.generation
-                        THEN applicant.idempotency_key ELSE excluded.idempotency_key END,
+                    attempted = 0, attempted_epoch = NULL, unsettled_runs = 0, idempotency_key = excluded.idempotency_key,
                     state = 'pending', generation = excluded.generation, fingerprint = excluded.fingerprint,
                     request_body = excluded.request_body, updated_at = excluded.updated_at, run_id = excluded.run_id
+                WHERE applicant.state <> 'pending'
                 """
         )
         try statement.execute(arguments: [
             externalID, generation, idempotencyKey, fingerprint, Data(body), now, now, runID,
         ])
+    }
+
+    /// Marks a pending create as this run's to settle, changing nothing else of it.
+    public func claimPending(_ externalID: String, now: String) throws {
+        try db.cachedStatement(
+            sql: "UPDATE applicant SET run_id = ?, updated_at = ? WHERE external_id = ? AND state = 'pending'"
+        ).execute(arguments: [runID, now, externalID])
+    }
+
+    /// Records, after this run's input rows, a row for every create still pending whose
+    /// external_id is not in this run's input (a run that died, or a file that changed), with the
+    /// file and line it was first read from; those files are added to this run's inputs as
+    /// carried over. Returns how many rows were carried over.
+    public func recordCarriedOver(firstSeq: Int64, firstFileIndex: Int) throws -> Int {
+        let orphans = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT a.external_id, origin.line, origin.applicant_email, origin.applicant_name, origin.record,
+                    input.path
+                FROM applicant a
+                LEFT JOIN run_row origin ON origin.run_id = a.run_id AND origin.external_id = a.external_id
+                    AND origin.outcome NOT IN ('invalid', 'duplicate')
+                LEFT JOIN run_input input ON input.run_id = origin.run_id AND input.file_index = origin.file_index
+                WHERE a.state = 'pending' AND NOT EXISTS (
+                    SELECT 1 FROM run_row r WHERE r.run_id = ? AND r.external_id = a.external_id
+                        AND r.outcome NOT IN ('invalid', 'duplicate'))
+                ORDER BY a.rowid
+                """,
+            arguments: [runID])
+        var fileIndexes: [String: Int] = [:]
+        for (offset, orphan) in orphans.enumerated() {
+            let path: String = orphan[5] ?? "(an earlier run)"
+            let fileIndex: Int
+            if let known = fileIndexes[path] {
+                fileIndex = known
+            } else {
+                fileIndex = firstFileIndex + fileIndexes.count
+                fileIndexes[path] = fileIndex
+                try db.execute(
+                    sql: "INSERT INTO run_input (run_id, file_index, path, size, carried) VALUES (?, ?, ?, NULL, 1)",
+                    arguments: [runID, fileIndex, path])
+            }
+            let line: Int = orphan[1] ?? 1
+            try db.execute(
+                sql: """
+                    INSERT INTO run_row (run_id, seq, file_index, line, external_id, outcome, applicant_email,
+                        applicant_name, record) VALUES (?, ?, ?, ?, ?, 'carried', ?, ?, ?)
+                    """,
+                arguments: [
+                    runID, firstSeq + Int64(offset), fileIndex, max(line, 1), orphan[0] as String, orphan[2] as String?,
+                    orphan[3] as String?, orphan[4] as String?,
+                ])
+            try db.execute(
+                sql: "UPDATE applicant SET run_id = ? WHERE external_id = ?", arguments: [runID, orphan[0] as String])
+        }
+        return orphans.count
     }
 }

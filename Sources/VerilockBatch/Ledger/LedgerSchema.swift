@@ -89,6 +89,49 @@ enum LedgerSchema {
         migrator.registerMigration("v3: input record") { db in
             try db.execute(sql: "ALTER TABLE run_row ADD COLUMN record TEXT")
         }
+        migrator.registerMigration("v4: settlement") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE applicant ADD COLUMN attempted_epoch REAL;
+                    ALTER TABLE applicant ADD COLUMN unsettled_runs INTEGER NOT NULL DEFAULT 0
+                        CHECK (unsettled_runs >= 0);
+                    ALTER TABLE run_input ADD COLUMN carried INTEGER NOT NULL DEFAULT 0 CHECK (carried IN (0, 1));
+                    CREATE UNIQUE INDEX applicant_idempotency_key ON applicant(idempotency_key);
+                    CREATE TRIGGER applicant_session_url_insert BEFORE INSERT ON applicant
+                        WHEN NEW.session_url = '' BEGIN SELECT RAISE(ABORT, 'empty session_url'); END;
+                    CREATE TRIGGER applicant_session_url_update BEFORE UPDATE OF session_url ON applicant
+                        WHEN NEW.session_url = '' BEGIN SELECT RAISE(ABORT, 'empty session_url'); END;
+                    CREATE TRIGGER session_url_insert BEFORE INSERT ON session
+                        WHEN NEW.url = '' BEGIN SELECT RAISE(ABORT, 'empty session url'); END;
+                    CREATE TABLE run_row_v4 (
+                        run_id INTEGER NOT NULL REFERENCES run(id),
+                        seq INTEGER NOT NULL CHECK (seq >= 0),
+                        file_index INTEGER NOT NULL,
+                        line INTEGER NOT NULL CHECK (line >= 1),
+                        external_id TEXT,
+                        outcome TEXT NOT NULL CHECK (outcome IN
+                            ('create', 'reissue', 'settle', 'settle-changed', 'carried', 'existing', 'invalid',
+                                'duplicate', 'failed', 'expired')),
+                        message TEXT,
+                        applicant_email TEXT,
+                        applicant_name TEXT,
+                        record TEXT,
+                        PRIMARY KEY (run_id, seq),
+                        CHECK (outcome IN ('invalid', 'duplicate') OR external_id IS NOT NULL)
+                    ) WITHOUT ROWID;
+                    INSERT INTO run_row_v4 SELECT run_id, seq, file_index, line, external_id, outcome, message,
+                        applicant_email, applicant_name, record FROM run_row;
+                    DROP TABLE run_row;
+                    ALTER TABLE run_row_v4 RENAME TO run_row;
+                    CREATE UNIQUE INDEX run_row_first_occurrence ON run_row(run_id, external_id)
+                        WHERE outcome NOT IN ('invalid', 'duplicate');
+                    CREATE TRIGGER run_row_applicant BEFORE INSERT ON run_row
+                        WHEN NEW.outcome NOT IN ('invalid', 'duplicate')
+                            AND NOT EXISTS (SELECT 1 FROM applicant WHERE external_id = NEW.external_id)
+                        BEGIN SELECT RAISE(ABORT, 'a run row refers to no applicant'); END;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -19,6 +19,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
     let job: JobConfiguration
     let api: any SessionsAPI
     let clock: C
+    let flushClock: any Clock<Duration>
     let now: @Sendable () -> Date
     let jitter: @Sendable () -> Double
     let control: RunControl
@@ -26,10 +27,15 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
     let logger: Logger
 
     /// A runner for `job` over the given collaborators.
+    /// - Parameters:
+    ///   - clock: what the limiter, backoff and pauses sleep on.
+    ///   - flushClock: what the timer that records finished outcomes at least once a second
+    ///     sleeps on (the wall clock unless a test drives time itself).
     public init(
         job: JobConfiguration,
         api: any SessionsAPI,
         clock: C,
+        flushClock: any Clock<Duration> = ContinuousClock(),
         now: @escaping @Sendable () -> Date = { Date() },
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         control: RunControl = RunControl(),
@@ -41,6 +47,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         self.job = job
         self.api = api
         self.clock = clock
+        self.flushClock = flushClock
         self.now = now
         self.jitter = jitter
         self.logger = logger
@@ -97,22 +104,35 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         let rate = RateAdaptation(share: job.api.rateShare, followServer: job.api.rateLimit.isAuto)
         let limiter = RateLimiter(
             requestsPerSecond: rate.effective(job.api.rateLimit.requestsPerSecond), burst: 2, clock: clock)
+        let lookupFallback = LookupFallback()
+        let attemptLogger = runLogger
         let sender = SessionSender(
             api: api,
             limiter: limiter,
             policy: RetryPolicy(maxAttempts: job.api.maxAttempts),
             unknownOutcome: job.api.unknownOutcome,
+            lookupFallback: lookupFallback,
+            requestTimeout: job.api.timeout,
             rate: rate,
             clock: clock,
             jitter: jitter,
             now: now,
+            willSend: { pending, date in
+                do {
+                    try ledger.markAttempted(pending, at: date)
+                    return true
+                } catch {
+                    attemptLogger.error("cannot record an attempt; not sending it: \(error)")
+                    return false
+                }
+            },
             logger: runLogger
         )
         let sendStart = clock.now
         let (stats, stop) = try await SendStage(
             ledger: ledger, runID: runID, sender: sender, concurrency: job.api.concurrency,
-            profileID: job.template.profileID, control: control,
-            clock: clock, now: now,
+            template: job.template, policy: job.policy, control: control,
+            clock: clock, flushClock: flushClock, now: now,
             logger: runLogger
         ).run { stats in
             var snapshot = RunProgress(phase: .sending)
@@ -135,7 +155,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         counts.statuses = stats.statuses
         let outputPath = job.expand(job.outputPath, runID: runID, now: started)
         let rejectsPath = job.expand(job.rejectsPath, runID: runID, now: started)
-        let files = ResultFiles(ledger: ledger, scope: .run(runID), inputPaths: paths)
+        let files = ResultFiles(ledger: ledger, scope: .run(runID), inputPaths: try ledger.inputPaths(runID: runID))
         let outputRows = try files.writeOutput(
             to: outputPath, format: job.outputFormat, columns: job.outputColumns, include: job.include,
             escapeFormulas: job.escapeFormulas
@@ -168,6 +188,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         try ledger.finishRun(runID, exitCode: exitCode, counts: counts, now: now())
         report.lastSuccessAt = try ledger.lastSuccess(job: job.name)
         report.otherShards = planned.otherShards
+        report.lookupFallback = lookupFallback.fallbackReason
         return report
     }
 

@@ -72,6 +72,7 @@ struct InputStage {
             }
             bytesBefore += source.bytesRead
         }
+        counts.carriedOver = try rows.recordCarriedOver(firstSeq: Int64(counts.rows), firstFileIndex: paths.count)
         progress(counts, bytesBefore)
         return counts
     }
@@ -114,16 +115,32 @@ struct InputStage {
         // failed before (to see whether its data changed), the body itself for a row to send.
         // Existing rows, nearly all of a nightly rerun, need neither.
         let template = job.template
+        let known = try rows.entry(row.externalID)
         let plan = RowPlan.plan(
-            entry: try rows.entry(row.externalID),
+            entry: known,
             fingerprint: { SHA256.hexDigest(template.requestBody(for: row)) },
             nowEpoch: nowEpoch,
             policy: job.policy
         )
         let generation: Int?
         switch plan {
-        case .create(let next), .settle(let next):
+        case .create(let next):
             entry.outcome = .create
+            generation = next
+        case .settle(let next):
+            // Settled with the body it was first sent with; the new data counts only afterwards.
+            let changed = SHA256.hexDigest(template.requestBody(for: row)) != known?.fingerprint
+            entry.outcome = changed ? .settleChanged : .settle
+            if changed {
+                entry.message =
+                    "the row's data changed while its first create was in doubt: that create is settled with the "
+                    + "data first sent, and the session it made is kept"
+                logger.notice(
+                    "data changed while a create was in doubt; settling it with the data first sent",
+                    metadata: [
+                        "file": "\(paths[fileIndex])", "line": "\(raw.line)", "external_id": "\(row.externalID)",
+                    ])
+            }
             generation = next
         case .reissue(let next):
             entry.outcome = .reissue
@@ -145,17 +162,10 @@ struct InputStage {
         if entry.outcome != .existing || !job.mapping.passthrough.isEmpty {
             entry.record = InputRecordText.encode(mapper.inputRecord(raw.content))
         }
-        guard try rows.insert(entry) else {
-            let first = try rows.firstOccurrence(row.externalID)
-            entry.outcome = .duplicate
-            entry.email = nil
-            entry.name = nil
-            let place = first.map { "\(paths[$0.fileIndex]):\($0.line)" } ?? "an earlier line"
-            entry.message = "duplicate external_id \(RowValidation.quoted(row.externalID)): first seen at \(place)"
-            _ = try rows.insert(entry)
-            return .duplicate
-        }
-        if let generation {
+        // A row to send records its intent before its run row (which must refer to an applicant),
+        // unless its external_id already occurred in this run.
+        let duplicateOf = generation == nil ? nil : try rows.firstOccurrence(row.externalID)
+        if duplicateOf == nil, let generation, entry.outcome != .settle, entry.outcome != .settleChanged {
             let body = template.requestBody(for: row)
             try rows.recordIntent(
                 externalID: row.externalID,
@@ -165,6 +175,18 @@ struct InputStage {
                 body: body,
                 now: stamp
             )
+        } else if duplicateOf == nil, entry.outcome == .settle || entry.outcome == .settleChanged {
+            try rows.claimPending(row.externalID, now: stamp)
+        }
+        guard duplicateOf == nil, try rows.insert(entry) else {
+            let first = try duplicateOf ?? rows.firstOccurrence(row.externalID)
+            entry.outcome = .duplicate
+            entry.email = nil
+            entry.name = nil
+            let place = first.map { "\(paths[$0.fileIndex]):\($0.line)" } ?? "an earlier line"
+            entry.message = "duplicate external_id \(RowValidation.quoted(row.externalID)): first seen at \(place)"
+            _ = try rows.insert(entry)
+            return .duplicate
         }
         return entry.outcome
     }
@@ -176,6 +198,9 @@ public struct PlanCounts: Sendable, Equatable {
     public var rows = 0
     /// Rows skipped because they belong to other shards.
     public var otherShards = 0
+    /// Creates left pending by earlier runs whose rows are not in this run's input: sent and
+    /// written all the same.
+    public var carriedOver = 0
     /// Rows by planned outcome.
     public var byOutcome: [PlannedOutcome: Int] = [:]
 
@@ -184,12 +209,12 @@ public struct PlanCounts: Sendable, Equatable {
         byOutcome[outcome, default: 0] += 1
     }
 
-    /// Rows to send (create or reissue).
-    public var toSend: Int { (byOutcome[.create] ?? 0) + (byOutcome[.reissue] ?? 0) }
+    /// Rows to send (create, reissue, settle), carried-over ones included.
+    public var toSend: Int { byOutcome.filter(\.key.isSent).map(\.value).reduce(carriedOver, +) }
     /// Rows with a valid session already.
     public var existing: Int { byOutcome[.existing] ?? 0 }
     /// Rows rejected while planning.
-    public var rejected: Int { rows - toSend - existing }
+    public var rejected: Int { rows + carriedOver - toSend - existing }
 }
 
 /// The records of one input file, with the mapper for its layout.

@@ -90,7 +90,7 @@ public struct RunPreview: Sendable, Equatable, Codable {
             preview.requestsPerSecond = job.api.rateLimit.requestsPerSecond * job.api.rateShare
             for (outcome, count) in counts.byOutcome {
                 switch outcome {
-                case .create: preview.wouldCreate = count
+                case .create, .settle, .settleChanged, .carried: preview.wouldCreate += count
                 case .reissue: preview.wouldReissue = count
                 case .existing: preview.wouldSkip = count
                 default: preview.wouldReject[outcome.rawValue] = count
@@ -100,7 +100,8 @@ public struct RunPreview: Sendable, Equatable, Codable {
                 db,
                 sql: """
                     SELECT file_index, line, external_id, outcome, message FROM run_row
-                    WHERE run_id = ? AND outcome NOT IN ('create', 'reissue', 'existing') ORDER BY seq
+                    WHERE run_id = ? AND outcome NOT IN ('create', 'reissue', 'settle', 'settle-changed', 'carried', 'existing')
+                    ORDER BY seq
                     """,
                 arguments: [runID])
             while let row = try cursor.next() {

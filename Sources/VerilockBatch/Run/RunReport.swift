@@ -32,6 +32,9 @@ public struct RunReport: Sendable, Equatable, Codable {
     public var lastSuccessAt: String?
     /// Rows skipped because they belong to other shards (`--shard`).
     public var otherShards = 0
+    /// Why lost answers were settled by Idempotency-Key only (`unknown_outcome: auto` found the
+    /// lookup endpoint missing or untrustworthy), if they were.
+    public var lookupFallback: String?
 
     /// The exit code for these counts when the run was not stopped: 0 when every row has a
     /// session, 69 when rows are left pending (the API did not answer), 1 when rows were rejected.
@@ -56,7 +59,13 @@ public struct RunReport: Sendable, Equatable, Codable {
             "  output      \(outputPath) (\(outputRows) rows)",
             "  rejects     \(rejectsPath) (\(rejectedRows) rows)",
         ]
+        if counts.carriedOver > 0 {
+            lines.append("  carried over \(counts.carriedOver) (pending from earlier runs, not in this input)")
+        }
         if otherShards > 0 { lines.append("  other shards \(otherShards) rows skipped") }
+        if let lookupFallback {
+            lines.append("  settlement  by Idempotency-Key only: \(lookupFallback)")
+        }
         if let stoppedBecause { lines.append("  stopped     \(stoppedBecause)") }
         lines.append("  exit code   \(exitCode)")
         return lines.joined(separator: "\n")
@@ -93,7 +102,7 @@ public enum ExitStatus: Int32, Sendable {
             switch error {
             case .keyRefused: self = .keyRefused
             case .unavailable: self = .unavailable
-            case .missingKey, .unreadableKeyFile, .insecureBaseURL, .liveKeyWithSimulator, .unknownProfile:
+            case .missingKey, .unreadableKeyFile, .insecureBaseURL, .liveKeyWithSimulator, .unknownProfile, .redirected:
                 self = .invalidJob
             }
         case let error as RunInterrupted:

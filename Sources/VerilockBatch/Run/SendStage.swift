@@ -40,17 +40,21 @@ public struct SendStats: Sendable, Equatable {
 /// run) with at most `concurrency` in flight, and record each outcome in the ledger.
 ///
 /// One task group; each child sends one row and returns its result, never throwing. The parent
-/// alone records outcomes, in batches. A key refusal (401/402/403) cancels the rest. A stop
-/// request (``RunControl``) starts no new request and gives those in flight the grace period.
-/// Rows whose answer never came stay pending for the next run.
+/// alone records outcomes, in batches, and at least every ``recordInterval`` on `flushClock`
+/// while any wait. A key refusal (401/402/403) cancels the rest. A stop request
+/// (``RunControl``) starts no new request and gives those in flight the grace period. Rows whose
+/// answer never came stay pending for the next run. A settled session that arrives expired is
+/// reissued in the same run (or rejected as expired, under `reissue_expired: false`).
 struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
     let ledger: Ledger
     let runID: Int64
     let sender: SessionSender<C>
     let concurrency: Int
-    let profileID: String
+    let template: SessionTemplate
+    let policy: RerunPolicy
     let control: RunControl
     let clock: C
+    let flushClock: any Clock<Duration>
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -68,6 +72,7 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
         case sent(PendingCreate, SendResult)
         case stopRequested
         case graceOver
+        case flushDue
         case idle
     }
 
@@ -76,13 +81,14 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
         var stats = SendStats()
         var stop: APIError?
         var pendingPage: [PendingCreate] = []
+        var reissues: [PendingCreate] = []
         var lastRowID: Int64 = 0
         var exhausted = false
 
         func nextPending() throws -> PendingCreate? {
+            if let reissue = reissues.popLast() { return reissue }
             if pendingPage.isEmpty && !exhausted {
                 let page = try ledger.pendingCreates(after: lastRowID, limit: 512)
-                try ledger.markAttempted(page)
                 pendingPage = page.reversed()
                 if let last = page.last { lastRowID = last.rowID } else { exhausted = true }
             }
@@ -90,7 +96,7 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
         }
 
         try await withThrowingTaskGroup(of: Event.self) { group in
-            let (sender, control, clock) = (self.sender, self.control, self.clock)
+            let (sender, control, clock, flushClock) = (self.sender, self.control, self.clock, self.flushClock)
             var inFlight = 0
             func addNext() throws -> Bool {
                 guard stop == nil, control.stopReason == nil, let next = try nextPending() else { return false }
@@ -105,12 +111,23 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
             for _ in 0..<concurrency where try !addNext() { break }
             if inFlight == 0 { group.cancelAll() }
             var done: [(PendingCreate, SendOutcome)] = []
-            var lastFlush = clock.now
+            var expired: [ExpiredOnArrival] = []
+            var flushScheduled = false
             var successes = 0
             var notFound = 0
+            func flush() throws {
+                guard !done.isEmpty || !expired.isEmpty else { return }
+                try ledger.record(done, expired: expired, runID: runID, now: now())
+                done.removeAll(keepingCapacity: true)
+                expired.removeAll(keepingCapacity: true)
+            }
             while let event = try await group.next() {
                 switch event {
                 case .idle:
+                    continue
+                case .flushDue:
+                    flushScheduled = false
+                    try flush()
                     continue
                 case .stopRequested:
                     logger.notice(
@@ -135,11 +152,20 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
                     done.append((pending, sent.outcome))
                     var halt = sent.stop
                     switch sent.outcome {
-                    case .created: successes += 1
+                    case .created(let session):
+                        successes += 1
+                        if sent.settled, let arrival = expiredOnArrival(pending, session) {
+                            expired.append(arrival)
+                            if case .reissue(let next) = arrival {
+                                // Recorded pending before it can be sent.
+                                try flush()
+                                reissues.append(next)
+                            }
+                        }
                     case .failed(let failure) where failure.status == 404 && successes == 0:
                         notFound += 1
                         if notFound >= Self.unknownProfileThreshold {
-                            halt = halt ?? .unknownProfile(profileID: profileID, failure: failure)
+                            halt = halt ?? .unknownProfile(profileID: template.profileID, failure: failure)
                         }
                     default: break
                     }
@@ -149,19 +175,50 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
                         group.cancelAll()
                     }
                 }
-                if done.count >= Self.recordBatch
-                    || (!done.isEmpty && lastFlush.duration(to: clock.now) >= Self.recordInterval)
-                {
-                    try ledger.record(done, runID: runID, now: now())
-                    done.removeAll(keepingCapacity: true)
-                    lastFlush = clock.now
+                if done.count >= Self.recordBatch {
+                    try flush()
+                } else if !done.isEmpty && !flushScheduled && stop == nil {
+                    flushScheduled = true
+                    group.addTask {
+                        try? await Self.sleep(on: flushClock, for: Self.recordInterval)
+                        return Task.isCancelled ? .idle : .flushDue
+                    }
                 }
                 progress(stats)
                 if try !addNext() && inFlight == 0 { group.cancelAll() }
             }
-            try ledger.record(done, runID: runID, now: now())
+            try flush()
             progress(stats)
         }
         return (stats, stop)
+    }
+
+    /// What becomes of a settled session whose link is dead, or dies within the reissue margin;
+    /// nil for a live one. A reissue made in this run is not reissued again.
+    private func expiredOnArrival(_ pending: PendingCreate, _ session: CreatedSession) -> ExpiredOnArrival? {
+        guard let expires = session.expiresAt.flatMap(Timestamp.parse),
+            expires.timeIntervalSince(now()) <= Double(policy.reissueMargin.components.seconds)
+        else { return nil }
+        guard policy.reissueExpired else {
+            return .reject(externalID: pending.request.externalID, expiresAt: session.expiresAt)
+        }
+        let generation = pending.generation + 1
+        logger.notice(
+            "a settled session had expired when it arrived; reissuing",
+            metadata: ["external_id": "\(pending.request.externalID)", "generation": "\(generation)"])
+        return .reissue(
+            PendingCreate(
+                rowID: pending.rowID,
+                request: CreateSessionRequest(
+                    externalID: pending.request.externalID,
+                    idempotencyKey: template.idempotencyKey(
+                        externalID: pending.request.externalID, generation: generation),
+                    body: pending.request.body),
+                generation: generation,
+                knownSessionIDs: pending.knownSessionIDs.union([session.id])))
+    }
+
+    private static func sleep<K: Clock>(on clock: K, for duration: Duration) async throws where K.Duration == Duration {
+        try await clock.sleep(for: duration, tolerance: nil)
     }
 }

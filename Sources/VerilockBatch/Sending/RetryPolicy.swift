@@ -8,6 +8,7 @@ import Foundation
 /// | transport error, timeout, 408, 409, 500, 502, 504, other 5xx | ``ResponseClass/retry`` |
 /// | 429 | ``ResponseClass/rateLimited``: pause every request, not a failed attempt |
 /// | 503 | ``ResponseClass/unavailable``: pause every request, a failed attempt |
+/// | 300-399 | ``ResponseClass/redirect``: stop the run, the base URL is wrong |
 /// | 400, 404, 422, other 4xx | ``ResponseClass/failRow`` |
 /// | 401, 402, 403 | ``ResponseClass/stopRun`` |
 public enum ResponseClass: Sendable, Equatable {
@@ -17,11 +18,13 @@ public enum ResponseClass: Sendable, Equatable {
     case unavailable
     case failRow
     case stopRun
+    case redirect
 
     /// The class of an HTTP status.
     public init(status: Int) {
         switch status {
         case 200...299: self = .success
+        case 300...399: self = .redirect
         case 401, 402, 403: self = .stopRun
         case 429: self = .rateLimited
         case 503: self = .unavailable

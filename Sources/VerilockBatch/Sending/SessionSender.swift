@@ -25,10 +25,17 @@ public struct SendResult: Sendable, Equatable {
     public var lookups = 0
     /// A condition that stops the whole run, met while sending this row.
     public var stop: APIError?
+    /// The session came from settling an unknown outcome (a lookup, or a create sent again
+    /// after an attempt whose answer was lost): it may be older than this run, even expired.
+    public var settled = false
 }
 
-/// Sends one create with retries, under the shared rate limiter. Never throws for a row's own
-/// problems (they become a ``SendOutcome``); throws only to stop the whole run.
+/// Sends one create with retries, under the shared rate limiter, and settles a create whose
+/// outcome is unknown. Never throws for a row's own problems (they become a ``SendOutcome``);
+/// a condition that stops the whole run comes back in ``SendResult/stop``.
+///
+/// Every request, lookups included, takes its own limiter slot; its 429, Retry-After and
+/// X-RateLimit headers act on the whole run.
 public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     /// The most 429 answers one row tolerates before it is left pending.
     public static var maxRateLimitedPerRow: Int { 50 }
@@ -37,45 +44,59 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     let limiter: RateLimiter<C>
     let policy: RetryPolicy
     let unknownOutcome: UnknownOutcome
+    let lookupFallback: LookupFallback
+    let requestTimeout: Duration
     let rate: RateAdaptation
     let budget: RetryBudget
     let clock: C
     let jitter: @Sendable () -> Double
     let now: @Sendable () -> Date
+    let willSend: @Sendable (PendingCreate, Date) -> Bool
     let logger: Logger
 
     /// A sender over the given collaborators.
+    /// - Parameters:
+    ///   - requestTimeout: the client's timeout: a lookup after a lost answer waits until the
+    ///     request can no longer be in flight on the server.
+    ///   - willSend: called just before each create leaves, with the time; it records the
+    ///     attempt durably. When it returns false the create is not sent.
     public init(
         api: any SessionsAPI,
         limiter: RateLimiter<C>,
         policy: RetryPolicy,
-        unknownOutcome: UnknownOutcome = .idempotencyKey,
+        unknownOutcome: UnknownOutcome = .auto,
+        lookupFallback: LookupFallback = LookupFallback(),
+        requestTimeout: Duration = .seconds(30),
         rate: RateAdaptation = RateAdaptation(),
         budget: RetryBudget = RetryBudget(),
         clock: C,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         now: @escaping @Sendable () -> Date = { Date() },
+        willSend: @escaping @Sendable (PendingCreate, Date) -> Bool = { _, _ in true },
         logger: Logger
     ) {
         self.api = api
         self.limiter = limiter
         self.policy = policy
         self.unknownOutcome = unknownOutcome
+        self.lookupFallback = lookupFallback
+        self.requestTimeout = requestTimeout
         self.rate = rate
         self.budget = budget
         self.clock = clock
         self.jitter = jitter
         self.now = now
+        self.willSend = willSend
         self.logger = logger
     }
 
     /// Sends `pending` until it has a definite answer, the attempts run out, or the run must stop.
     ///
-    /// With ``UnknownOutcome/lookup``, a create whose earlier attempt may have reached the API
-    /// (a lost answer, a reset, a 5xx, or an attempt by a run that died) is first looked up,
-    /// and a session found is adopted instead of creating again.
-    /// A condition that stops the whole run (a refused key, an API down past the retry budget)
-    /// comes back in ``SendResult/stop``, with what the row cost until then.
+    /// A create whose earlier attempt may have reached the API (a lost answer, a 5xx, an
+    /// unreadable 2xx, or an attempt by a run that died) is settled with the body it was sent
+    /// with: with ``UnknownOutcome/auto`` and ``UnknownOutcome/lookup`` it is looked up first
+    /// (once the earlier request can no longer be in flight), and a session found is adopted;
+    /// otherwise it is sent again with the same Idempotency-Key.
     public func send(_ pending: PendingCreate) async -> SendResult {
         var result = SendResult(
             outcome: .unresolved(APIFailure(status: nil, code: nil, message: "not sent", requestID: nil)))
@@ -83,6 +104,16 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
             try await send(pending, into: &result)
         } catch {
             result.stop = error
+        }
+        if case .unresolved(let failure) = result.outcome, failure.code == APIFailure.unreadableCode,
+            pending.unsettledRuns + 1 >= policy.maxAttempts
+        {
+            var final = failure
+            final.message =
+                "the API answered success without a usable session in \(pending.unsettledRuns + 1) runs, and no "
+                + "lookup found one: check that the base URL is Verilock's API and ask Verilock support about "
+                + "the request id"
+            result.outcome = .failed(final)
         }
         return result
     }
@@ -92,10 +123,12 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         var lastFailure = APIFailure(status: nil, code: nil, message: "not sent", requestID: nil)
         var failedAttempts = 0
         var outcomeUnknown = pending.attempted
+        var lastSent = pending.attemptedAt
 
-        /// Counts a failed attempt and sleeps its backoff; false when no attempt is left. Throws
-        /// when the run's retry budget is spent: the API is down, and the run must stop.
-        func failedAttempt(_ failure: APIFailure) async throws(APIError) -> Bool {
+        /// Counts a failed attempt and sleeps its backoff (unless the whole run was paused for
+        /// it already); false when no attempt is left. Throws when the run's retry budget is
+        /// spent: the API is down, and the run must stop.
+        func failedAttempt(_ failure: APIFailure, sleep: Bool = true) async throws(APIError) -> Bool {
             lastFailure = failure
             failedAttempts += 1
             guard failedAttempts < policy.maxAttempts else {
@@ -103,84 +136,192 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                 return false
             }
             guard await budget.permitRetry() else { throw .unavailable(failure) }
-            guard await sleepBackoff(failedAttempts, external: request.externalID, failure: failure) else {
-                result.outcome = .unresolved(failure)
-                return false
+            if sleep {
+                guard await sleepBackoff(failedAttempts, external: request.externalID, failure: failure) else {
+                    result.outcome = .unresolved(failure)
+                    return false
+                }
             }
             result.retries += 1
             return true
         }
 
         while true {
-            do {
-                try await limiter.acquire()
-            } catch {
-                result.outcome = .unresolved(lastFailure.interrupted)
-                return
-            }
-            if unknownOutcome == .lookup && outcomeUnknown {
-                let lookup = await SessionLookup(api: api, budget: budget).lookup(
-                    externalID: request.externalID, knownSessionIDs: pending.knownSessionIDs, now: now())
+            if outcomeUnknown, usesLookup {
+                guard await waitUntilSettled(since: lastSent) else {
+                    result.outcome = .unresolved(lastFailure.interrupted)
+                    return
+                }
                 result.lookups += 1
+                let lookup = try await SessionLookup(
+                    externalID: request.externalID, knownSessionIDs: pending.knownSessionIDs, now: now()
+                ).lookup { (call) async throws(APIError) -> Exchange in
+                    try await exchange(attempt: failedAttempts + 1, into: &result) {
+                        switch call {
+                        case .list(let externalID, let page):
+                            try await api.listSessions(externalID: externalID, page: page)
+                        case .detail(let id): try await api.session(id: id)
+                        }
+                    }
+                }
+                logger.debug(
+                    "looked up a create whose outcome was unknown",
+                    metadata: ["external_id": "\(request.externalID)", "found": "\(lookup.summary)"])
                 switch lookup {
                 case .found(let session):
                     result.outcome = .created(session)
+                    result.settled = true
                     return
                 case .none:
                     outcomeUnknown = false
-                case .untrusted(let reason):
-                    logger.warning(
-                        "lookup not trusted; relying on the Idempotency-Key",
-                        metadata: ["external_id": "\(request.externalID)", "reason": "\(reason)"])
+                case .unavailable(let reason):
+                    giveUpLookups(reason, externalID: request.externalID)
                     outcomeUnknown = false
-                case .keyRefused(let failure):
-                    throw .keyRefused(failure)
                 case .failed(let failure):
                     if try await failedAttempt(failure) { continue }
                     return
-                }
-                do {
-                    try await limiter.acquire()
-                } catch {
+                case .interrupted:
                     result.outcome = .unresolved(lastFailure.interrupted)
                     return
                 }
             }
+            let exchanged = try await exchange(attempt: failedAttempts + 1, into: &result) {
+                () async throws -> APIResponse? in
+                // The time it leaves, after any wait for the limiter: a lookup waits a timeout from here.
+                let sentAt = now()
+                guard willSend(pending, sentAt) else { return nil }
+                lastSent = sentAt
+                return try await api.createSession(request)
+            }
             let response: APIResponse
-            await budget.recordRequest()
-            do {
-                response = try await api.createSession(request)
-            } catch {
-                result.statuses.append(0)
+            switch exchanged {
+            case .interrupted:
+                result.outcome = .unresolved(lastFailure.interrupted)
+                return
+            case .rateLimitedTooOften(let failure):
+                result.outcome = .unresolved(failure)
+                return
+            case .noAnswer(let failure):
                 outcomeUnknown = true
-                let failure = APIFailure(status: nil, code: "transport", message: "no answer: \(error)", requestID: nil)
                 if try await failedAttempt(failure) { continue }
                 return
+            case .answer(let answer):
+                response = answer
             }
-            result.statuses.append(response.status)
-            await adapt(to: response)
             switch ResponseClass(status: response.status) {
             case .success:
-                if let session = try? JSONDecoder().decode(CreatedSession.self, from: Data(response.body)) {
+                if let session = CreatedSession(usable: response) {
                     result.outcome = .created(session)
+                    result.settled = pending.attempted || failedAttempts > 0
                     return
                 }
-                result.outcome = .unresolved(
-                    APIFailure(
-                        status: response.status, code: "unreadable_response",
-                        message: "the API answered \(response.status) with a body that is not a session",
-                        requestID: response.requestID))
+                // A success without a usable session: the session may exist. Settle it like a
+                // lost answer.
+                outcomeUnknown = true
+                let failure = APIFailure(
+                    status: response.status, code: APIFailure.unreadableCode,
+                    message: "the API answered \(response.status) with a body that is not a session "
+                        + "(no readable id and session_url)",
+                    requestID: response.requestID)
+                if try await failedAttempt(failure) { continue }
                 return
             case .failRow:
                 var failure = APIFailure(response: response)
                 if failure.code == "idempotency_key_reused" {
                     failure.message =
-                        "the row's data changed since its first attempt, whose outcome is unknown; the API refused "
-                        + "its Idempotency-Key with the new data (\(failure.message)): check for a session made "
-                        + "with the old data, then set policy.retry_failed: always to create a new one"
+                        "the API refused the row's Idempotency-Key with its first body (\(failure.message)): "
+                        + "another tool or ledger used the same key; check the session made with it"
                 }
                 result.outcome = .failed(failure)
                 return
+            case .unavailable:
+                if try await failedAttempt(APIFailure(response: response), sleep: false) { continue }
+                return
+            case .retry:
+                // A 409 means the first attempt with this key is still running: its outcome will
+                // be replayed. Any other retryable answer may have followed a commit.
+                if response.status != 409 { outcomeUnknown = true }
+                if try await failedAttempt(APIFailure(response: response)) { continue }
+                return
+            case .rateLimited, .redirect, .stopRun:
+                // `exchange` never returns these.
+                result.outcome = .unresolved(APIFailure(response: response))
+                return
+            }
+        }
+    }
+
+    /// Whether an unknown outcome is settled by lookup before it is sent again.
+    private var usesLookup: Bool {
+        switch unknownOutcome {
+        case .idempotencyKey: false
+        case .lookup: true
+        case .auto: lookupFallback.fallbackReason == nil
+        }
+    }
+
+    private func giveUpLookups(_ reason: String, externalID: String) {
+        switch unknownOutcome {
+        case .auto:
+            if lookupFallback.giveUp(because: reason) {
+                logger.warning(
+                    "the lookup endpoint cannot settle lost answers; settling by Idempotency-Key only for the rest of the run",
+                    metadata: ["reason": "\(reason)"])
+            }
+        case .lookup, .idempotencyKey:
+            logger.warning(
+                "lookup not trusted; relying on the Idempotency-Key",
+                metadata: ["external_id": "\(externalID)", "reason": "\(reason)"])
+        }
+    }
+
+    /// Waits until a request sent at `sent` can no longer be in flight on the server (the
+    /// client's timeout since it was sent); false when cancelled.
+    private func waitUntilSettled(since sent: Date?) async -> Bool {
+        guard let sent else { return true }
+        let timeout = Double(requestTimeout.components.seconds) + Double(requestTimeout.components.attoseconds) / 1e18
+        let remaining = sent.addingTimeInterval(timeout).timeIntervalSince(now())
+        guard remaining > 0 else { return true }
+        do {
+            try await clock.sleep(for: .milliseconds(Int64((remaining * 1000).rounded(.up))), tolerance: nil)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Sends one request through the rate machinery: a limiter slot, the run's request count,
+    /// adaptation to the rate headers; a 429 pauses every request and sends again (not a failed
+    /// attempt); a 503 pauses every request for its Retry-After or the backoff of `attempt`.
+    /// A redirect or a refused key throws. `call` returning nil means the request was not sent.
+    private func exchange(
+        attempt: Int,
+        into result: inout SendResult,
+        _ call: () async throws -> APIResponse?
+    ) async throws(APIError) -> Exchange {
+        var lastFailure = APIFailure(status: nil, code: nil, message: "not sent", requestID: nil)
+        while true {
+            do {
+                try await limiter.acquire()
+            } catch {
+                return .interrupted
+            }
+            let response: APIResponse
+            do {
+                guard let answer = try await call() else { return .interrupted }
+                response = answer
+            } catch {
+                await budget.recordRequest()
+                result.statuses.append(0)
+                return .noAnswer(
+                    APIFailure(status: nil, code: "transport", message: "no answer: \(error)", requestID: nil))
+            }
+            await budget.recordRequest()
+            result.statuses.append(response.status)
+            await adapt(to: response)
+            switch ResponseClass(status: response.status) {
+            case .redirect:
+                throw .redirected(status: response.status, location: response.location)
             case .stopRun:
                 throw .keyRefused(APIFailure(response: response))
             case .rateLimited:
@@ -191,21 +332,17 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                     ?? policy.backoff(retry: result.rateLimited, jitter: jitter())
                 logger.debug("rate limited; pausing all requests", metadata: ["pause": "\(pause)"])
                 await limiter.pause(for: pause)
-                if result.rateLimited >= Self.maxRateLimitedPerRow {
-                    result.outcome = .unresolved(lastFailure)
-                    return
-                }
+                if result.rateLimited >= Self.maxRateLimitedPerRow { return .rateLimitedTooOften(lastFailure) }
                 result.retries += 1
             case .unavailable:
-                if let pause = policy.retryAfter(response.retryAfter, now: now()) { await limiter.pause(for: pause) }
-                if try await failedAttempt(APIFailure(response: response)) { continue }
-                return
-            case .retry:
-                // A 409 means the first attempt with this key is still running: its outcome will
-                // be replayed. Any other retryable answer may have followed a commit.
-                if response.status != 409 { outcomeUnknown = true }
-                if try await failedAttempt(APIFailure(response: response)) { continue }
-                return
+                let pause =
+                    policy.retryAfter(response.retryAfter, now: now())
+                    ?? policy.backoff(retry: attempt, jitter: jitter())
+                logger.debug("service unavailable; pausing all requests", metadata: ["pause": "\(pause)"])
+                await limiter.pause(for: pause)
+                return .answer(response)
+            case .success, .retry, .failRow:
+                return .answer(response)
             }
         }
     }
@@ -259,6 +396,9 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
 }
 
 extension APIFailure {
+    /// The code of a 2xx answer whose body is not a session.
+    static let unreadableCode = "unreadable_response"
+
     /// The same failure, noting that the run was interrupted before an answer came.
     var interrupted: APIFailure {
         var copy = self

@@ -65,6 +65,8 @@ struct LedgerTests {
         let run = try ledger.startRun(job: "t", inputs: [], simulated: false, now: Date())
         let (first, second, firstLine) = try ledger.write { db in
             let rows = LedgerRows(db: db, runID: run)
+            try rows.recordIntent(
+                externalID: "u-1", generation: 1, idempotencyKey: "k", fingerprint: "f", body: [], now: "t")
             var record = RunRowRecord(seq: 0, fileIndex: 0, line: 2, externalID: "u-1", outcome: .create)
             let first = try rows.insert(record)
             record.seq = 1

@@ -18,6 +18,7 @@ struct SessionSenderTests {
             api: api,
             limiter: RateLimiter(requestsPerSecond: 1000, burst: 10, clock: clock),
             policy: RetryPolicy(maxAttempts: maxAttempts),
+            unknownOutcome: .idempotencyKey,
             clock: clock,
             jitter: { 1 },
             now: { Date(timeIntervalSince1970: 0) },
@@ -213,7 +214,7 @@ struct SettlementTests {
         #expect(api.inner.requests.count == 1)
     }
 
-    @Test("422 for a key reused with other data fails the row, saying the data changed")
+    @Test("422 for a key reused with another body fails the row, saying another tool used the key")
     func keyReused() async throws {
         let api = FakeSessionsAPI { _, _ in
             FakeSessionsAPI.error(422, code: "idempotency_key_reused", message: "different body")
@@ -223,7 +224,7 @@ struct SettlementTests {
             Issue.record("expected failed")
             return
         }
-        #expect(failure.message.contains("the row's data changed since its first attempt"))
+        #expect(failure.message.contains("another tool or ledger used the same key"))
         #expect(api.requests.count == 1)
     }
 }
