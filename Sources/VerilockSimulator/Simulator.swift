@@ -42,6 +42,11 @@ public func buildSimulatorRouter(state: SimulatorState) -> Router<SimulatorReque
     router.get("/api/v1/sessions") { request, _ -> Response in
         let (refusal, rateHeaders) = await state.admit(authorization: request.headers[.authorization])
         if let refusal { return response(refusal) }
+        guard state.configuration.lookupEndpoint else {
+            return response(
+                SimulatedResponse.error(404, "not_found", "The requested resource was not found."),
+                extra: rateHeaders)
+        }
         let parameters = request.uri.queryParameters
         let page = parameters.get("page").flatMap { Int($0) } ?? 1
         return response(await state.list(externalID: parameters.get("external_id"), page: page), extra: rateHeaders)

@@ -21,6 +21,8 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var idempotency: Bool
     /// Filter `GET /sessions` by `external_id` (off: the filter is silently ignored).
     public var lookupFilter: Bool
+    /// Serve `GET /sessions` at all (off: it answers 404, as an API without the endpoint would).
+    public var lookupEndpoint: Bool
 
     /// The key the simulator accepts by default; a test key, never a production one.
     public static let defaultAPIKey = "qi_test_simulator"
@@ -35,11 +37,13 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         verifyBaseURL: String = "https://simulator.verilock.invalid/verify/",
         faults: FaultInjection = FaultInjection(),
         idempotency: Bool = true,
-        lookupFilter: Bool = true
+        lookupFilter: Bool = true,
+        lookupEndpoint: Bool = true
     ) {
         self.faults = faults
         self.idempotency = idempotency
         self.lookupFilter = lookupFilter
+        self.lookupEndpoint = lookupEndpoint
         self.apiKeys = apiKeys
         self.profiles = profiles.map { $0.lowercased() }
         self.rateLimitPerMinute = rateLimitPerMinute

@@ -53,6 +53,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-lookup"), help: "Ignore the external_id filter of GET /sessions.")
     var noLookup = false
 
+    @Flag(name: .customLong("no-lookup-endpoint"), help: "Answer GET /sessions with 404, as if it did not exist.")
+    var noLookupEndpoint = false
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -84,7 +87,8 @@ struct SimulateCommand: AsyncParsableCommand {
                 failRate: failRate, resetBeforeCommitRate: resetBeforeCommit, resetAfterCommitRate: resetAfterCommit,
                 slowRate: slowRate, slowMilliseconds: slowMilliseconds, seed: seed),
             idempotency: !noIdempotency,
-            lookupFilter: !noLookup
+            lookupFilter: !noLookup,
+            lookupEndpoint: !noLookupEndpoint
         )
         let simulator = try await RunningSimulator.start(configuration: configuration, port: port)
         let banner = "\(simulator.baseURL)\nadmin: \(simulator.adminURL)/stats   key: \(apiKey)\n"

@@ -18,7 +18,8 @@ extension SimulatorSettings {
                 seed: seed
             ),
             idempotency: idempotency,
-            lookupFilter: lookupFilter
+            lookupFilter: lookupFilter,
+            lookupEndpoint: lookupEndpoint
         )
     }
 }

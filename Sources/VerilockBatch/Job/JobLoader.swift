@@ -12,7 +12,7 @@ public enum JobLoader {
     ]
     static let simulatorKeys = [
         "profiles", "rate_limit", "window_seconds", "latency_ms", "fail_rate", "reset_before_commit",
-        "reset_after_commit", "slow_rate", "slow_ms", "seed", "idempotency", "lookup",
+        "reset_after_commit", "slow_rate", "slow_ms", "seed", "idempotency", "lookup", "lookup_endpoint",
     ]
     static let outputKeys = ["file", "format", "include", "columns", "csv"]
     static let outputCSVKeys = ["escape_formulas"]
@@ -171,6 +171,7 @@ public enum JobLoader {
                     if let value = try simulator.int("seed") { settings.seed = UInt64(truncatingIfNeeded: value) }
                     if let value = try simulator.bool("idempotency") { settings.idempotency = value }
                     if let value = try simulator.bool("lookup") { settings.lookupFilter = value }
+                    if let value = try simulator.bool("lookup_endpoint") { settings.lookupEndpoint = value }
                 }
                 job.api.simulator = settings
             }

@@ -119,6 +119,8 @@ public struct SimulatorSettings: Sendable, Equatable {
     public var idempotency = true
     /// Whether it filters lookups by external_id.
     public var lookupFilter = true
+    /// Whether it serves the lookup endpoint at all.
+    public var lookupEndpoint = true
 
     /// Settings with the given values.
     public init(profiles: [String] = [], rateLimitPerMinute: Int = 6000, latencyMilliseconds: Int = 0) {

@@ -159,21 +159,28 @@ public struct LedgerRows {
         ).execute(arguments: [runID, now, externalID])
     }
 
-    /// Records, after this run's input rows, a row for every create still pending whose
-    /// external_id is not in this run's input (a run that died, or a file that changed), with the
-    /// file and line it was first read from; those files are added to this run's inputs as
-    /// carried over. Returns how many rows were carried over.
-    public func recordCarriedOver(firstSeq: Int64, firstFileIndex: Int) throws -> Int {
+    /// Records, after this run's input rows, a row for every applicant whose external_id is not
+    /// in this run's input but who must be in its files: a create still pending (a run that
+    /// died, or a file that changed), and a session made by a run that died before it wrote its
+    /// output (nobody has that link yet). Each gets the file and line it was read from; those
+    /// files are added to this run's inputs as carried over. Returns how many rows were carried
+    /// over, and how many of them are pending creates to send.
+    public func recordCarriedOver(firstSeq: Int64, firstFileIndex: Int) throws -> (rows: Int, pending: Int) {
+        let unfinished = try Int64.fetchAll(
+            db, sql: "SELECT id FROM run WHERE finished_at IS NULL AND id <> ?", arguments: [runID])
+        let undelivered =
+            unfinished.isEmpty
+            ? "0" : "(a.state = 'created' AND a.run_id IN (\(unfinished.map(String.init).joined(separator: ", "))))"
         let orphans = try Row.fetchAll(
             db,
             sql: """
                 SELECT a.external_id, origin.line, origin.applicant_email, origin.applicant_name, origin.record,
-                    input.path
+                    input.path, a.state
                 FROM applicant a
                 LEFT JOIN run_row origin ON origin.run_id = a.run_id AND origin.external_id = a.external_id
                     AND origin.outcome NOT IN ('invalid', 'duplicate')
                 LEFT JOIN run_input input ON input.run_id = origin.run_id AND input.file_index = origin.file_index
-                WHERE a.state = 'pending' AND NOT EXISTS (
+                WHERE (a.state = 'pending' OR \(undelivered)) AND NOT EXISTS (
                     SELECT 1 FROM run_row r WHERE r.run_id = ? AND r.external_id = a.external_id
                         AND r.outcome NOT IN ('invalid', 'duplicate'))
                 ORDER BY a.rowid
@@ -205,6 +212,6 @@ public struct LedgerRows {
             try db.execute(
                 sql: "UPDATE applicant SET run_id = ? WHERE external_id = ?", arguments: [runID, orphan[0] as String])
         }
-        return orphans.count
+        return (orphans.count, orphans.filter { ($0[6] as String) == "pending" }.count)
     }
 }

@@ -72,7 +72,8 @@ struct InputStage {
             }
             bytesBefore += source.bytesRead
         }
-        counts.carriedOver = try rows.recordCarriedOver(firstSeq: Int64(counts.rows), firstFileIndex: paths.count)
+        (counts.carriedOver, counts.carriedPending) = try rows.recordCarriedOver(
+            firstSeq: Int64(counts.rows), firstFileIndex: paths.count)
         progress(counts, bytesBefore)
         return counts
     }
@@ -198,9 +199,11 @@ public struct PlanCounts: Sendable, Equatable {
     public var rows = 0
     /// Rows skipped because they belong to other shards.
     public var otherShards = 0
-    /// Creates left pending by earlier runs whose rows are not in this run's input: sent and
-    /// written all the same.
+    /// Rows not in this run's input that are written all the same: creates left pending by
+    /// earlier runs, and sessions made by runs that died before writing their output.
     public var carriedOver = 0
+    /// The carried-over rows that are pending creates, to send.
+    public var carriedPending = 0
     /// Rows by planned outcome.
     public var byOutcome: [PlannedOutcome: Int] = [:]
 
@@ -210,11 +213,11 @@ public struct PlanCounts: Sendable, Equatable {
     }
 
     /// Rows to send (create, reissue, settle), carried-over ones included.
-    public var toSend: Int { byOutcome.filter(\.key.isSent).map(\.value).reduce(carriedOver, +) }
+    public var toSend: Int { byOutcome.filter(\.key.isSent).map(\.value).reduce(carriedPending, +) }
     /// Rows with a valid session already.
     public var existing: Int { byOutcome[.existing] ?? 0 }
     /// Rows rejected while planning.
-    public var rejected: Int { rows + carriedOver - toSend - existing }
+    public var rejected: Int { rows + carriedPending - toSend - existing }
 }
 
 /// The records of one input file, with the mapper for its layout.

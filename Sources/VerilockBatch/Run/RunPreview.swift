@@ -90,12 +90,13 @@ public struct RunPreview: Sendable, Equatable, Codable {
             preview.requestsPerSecond = job.api.rateLimit.requestsPerSecond * job.api.rateShare
             for (outcome, count) in counts.byOutcome {
                 switch outcome {
-                case .create, .settle, .settleChanged, .carried: preview.wouldCreate += count
+                case .create, .settle, .settleChanged: preview.wouldCreate += count
                 case .reissue: preview.wouldReissue = count
                 case .existing: preview.wouldSkip = count
                 default: preview.wouldReject[outcome.rawValue] = count
                 }
             }
+            preview.wouldCreate += counts.carriedPending
             let cursor = try Row.fetchCursor(
                 db,
                 sql: """

@@ -95,6 +95,9 @@ struct SimulationWorld {
                 + "retry_failed \(job.policy.retryFailed.rawValue), \(faultyRuns) faulty runs and a healthy one")
 
         var ledgerPath: String?
+        // Sessions some finished run wrote out, and applicants a finished run rejected as expired.
+        var delivered = Set<String>()
+        var rejectedExpired = Set<String>()
         for runIndex in 0...faultyRuns {
             let healthy = runIndex == faultyRuns
             let boot = folder + "/boot-\(runIndex)"
@@ -166,6 +169,13 @@ struct SimulationWorld {
                         + "carried over \(report.counts.carriedOver), requests \(report.counts.requests)")
                 result.violations += Self.checkFiles(
                     report, rows: rows, inputPath: inputPath, ledgerPath: path, run: runIndex + 1)
+                if let output = try? Self.readCSV(report.outputPath),
+                    let rejects = try? Self.readCSV(report.rejectsPath)
+                {
+                    delivered.formUnion(output.compactMap { $0["session_id"] })
+                    rejectedExpired.formUnion(
+                        rejects.filter { $0["reason"] == "expired" }.compactMap { $0["external_id"] })
+                }
                 if healthy && ![0, 1].contains(report.exitCode) {
                     result.violations.append("the healthy run exited \(report.exitCode)")
                 }
@@ -179,7 +189,8 @@ struct SimulationWorld {
             if !healthy { advanceAndChange() }
         }
         if let ledgerPath {
-            result.violations += Self.checkLedger(at: ledgerPath, against: model)
+            result.violations += Self.checkLedger(
+                at: ledgerPath, against: model, delivered: delivered, rejectedExpired: rejectedExpired)
         }
         return result.with(model)
 
@@ -300,9 +311,12 @@ struct SimulationWorld {
     }
 
     /// No external_id holds two sessions made with one Idempotency-Key; every session the server
-    /// made is in the ledger; every created applicant's session is on the server; nothing is
-    /// left pending after the healthy run.
-    private static func checkLedger(at path: String, against model: ModelAPI) -> [String] {
+    /// made is in the ledger; every created applicant's session is on the server and in some
+    /// finished run's output (or the row was rejected as expired); nothing is left pending after
+    /// the healthy run.
+    private static func checkLedger(
+        at path: String, against model: ModelAPI, delivered: Set<String>, rejectedExpired: Set<String>
+    ) -> [String] {
         var violations: [String] = []
         let sessions = model.sessions
         for (key, made) in Dictionary(grouping: sessions, by: \.key) where made.count > 1 {
@@ -328,6 +342,10 @@ struct SimulationWorld {
             let serverIDs = Dictionary(sessions.map { ($0.id, $0.externalID) }, uniquingKeysWith: { first, _ in first })
             for (externalID, sessionID) in created where serverIDs[sessionID] != externalID {
                 violations.append("the ledger's session \(sessionID) of \(externalID) is not on the server")
+            }
+            for (externalID, sessionID) in created
+            where !delivered.contains(sessionID) && !rejectedExpired.contains(externalID) {
+                violations.append("\(externalID)'s session \(sessionID) is in no finished run's output")
             }
             if !pending.isEmpty { violations.append("still pending after the healthy run: \(pending)") }
         } catch {
