@@ -212,9 +212,11 @@ struct PassThroughTests {
 @Suite("Shards")
 struct ShardTests {
     @Test("K/N parses for 1 <= K <= N only")
-    func parsing() {
-        #expect(Shard(parsing: "2/3") == Shard(parsing: "2/3"))
-        #expect(Shard(parsing: "2/3")?.index == 2)
+    func parsing() throws {
+        let shard = try #require(Shard(parsing: "2/3"))
+        #expect(shard.index == 2)
+        #expect(shard.count == 3)
+        #expect(Shard(parsing: "1/1").map { [$0.index, $0.count] } == [1, 1])
         for bad in ["0/3", "4/3", "1/0", "x/2", "1", "1/2/3"] { #expect(Shard(parsing: bad) == nil) }
     }
 
