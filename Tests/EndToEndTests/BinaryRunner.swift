@@ -83,22 +83,24 @@ final class BinaryRunner: Sendable {
         kill(pid, signal)
     }
 
-    /// What the child wrote to stdout so far.
-    var stdoutSoFar: String { (try? String(contentsOfFile: capture + ".out", encoding: .utf8)) ?? "" }
+    /// What the child wrote to stdout so far; a missing capture file throws.
+    var stdoutSoFar: String { get throws { try String(contentsOfFile: capture + ".out", encoding: .utf8) } }
 
-    /// What the child wrote to stderr so far.
-    var stderrSoFar: String { (try? String(contentsOfFile: capture + ".err", encoding: .utf8)) ?? "" }
+    /// What the child wrote to stderr so far; a missing capture file throws.
+    var stderrSoFar: String { get throws { try String(contentsOfFile: capture + ".err", encoding: .utf8) } }
 
-    /// Waits for the child to exit; a child killed by a signal reports the signal number.
-    func wait() async -> Result {
+    /// Waits for the child to exit; returns its exit code, or the signal that killed it.
+    func waitForExit() async -> Int32 {
         var code: Int32 = -1
         for await status in exit { code = status }
         watchdog.cancel()
-        return Result(
-            exitCode: code,
-            stdout: (try? String(contentsOfFile: capture + ".out", encoding: .utf8)) ?? "",
-            stderr: stderrSoFar
-        )
+        return code
+    }
+
+    /// Waits for the child to exit, then reads what it wrote; a missing capture file throws.
+    func wait() async throws -> Result {
+        let code = await waitForExit()
+        return Result(exitCode: code, stdout: try stdoutSoFar, stderr: try stderrSoFar)
     }
 
     /// Runs the binary to its end.

@@ -54,10 +54,12 @@ struct ExactlyOnceTests {
             try await start(simulator).wait()
         }
 
-        /// The external_ids in the output file.
+        /// The external_ids in the output file; a missing file throws.
         var outputIDs: [String] {
-            let text = (try? String(contentsOfFile: folder + "/out/output.csv", encoding: .utf8)) ?? ""
-            return text.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
+            get throws {
+                let text = try String(contentsOfFile: folder + "/out/output.csv", encoding: .utf8)
+                return text.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
+            }
         }
 
         var expectedIDs: [String] { (1...rows).map { "x-\($0)" } }
@@ -91,17 +93,18 @@ struct ExactlyOnceTests {
         let stats = try await simulator.stats()
         await simulator.stop()
         #expect(result.exitCode == 0, "stderr: \(result.stderr)")
-        #expect(scenario.outputIDs == scenario.expectedIDs)
+        #expect(try scenario.outputIDs == scenario.expectedIDs)
         #expect(stats.sessionsCreated == 300)
         #expect(stats.duplicates.isEmpty)
         #expect(stats.failuresInjected > 10)
         #expect(stats.resetsAfterCommit > 3)
         #expect(stats.slowAnswers > 0)
+        let lost = try scenario.expectedIDs.count - scenario.outputIDs.count
         print(
             "faults/\(settlement): rows 300, 5xx \(stats.failuresInjected), resets after commit "
                 + "\(stats.resetsAfterCommit), slow \(stats.slowAnswers), replays \(stats.idempotentReplays), "
                 + "lookups \(stats.lookups), sessions \(stats.sessionsCreated), duplicates \(stats.duplicates.count), "
-                + "lost \(scenario.expectedIDs.count - scenario.outputIDs.count)")
+                + "lost \(lost)")
     }
 
     @Test("lookup settles lost answers even when the server ignores Idempotency-Key")
@@ -114,7 +117,7 @@ struct ExactlyOnceTests {
         let stats = try await simulator.stats()
         await simulator.stop()
         #expect(result.exitCode == 0, "stderr: \(result.stderr)")
-        #expect(scenario.outputIDs == scenario.expectedIDs)
+        #expect(try scenario.outputIDs == scenario.expectedIDs)
         #expect(stats.resetsAfterCommit > 3)
         #expect(stats.duplicates.isEmpty)
         #expect(stats.sessionsCreated == 200)
@@ -139,7 +142,7 @@ struct ExactlyOnceTests {
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...20, using: &generator)))
             run.send(SIGKILL)
-            let result = await run.wait()
+            let result = try await run.wait()
             if result.exitCode == SIGKILL { kills += 1 }
         }
         let final = try await scenario.run(simulator)
@@ -147,13 +150,14 @@ struct ExactlyOnceTests {
         await simulator.stop()
         #expect(kills >= 2)
         #expect(final.exitCode == 0, "stderr: \(final.stderr)")
-        #expect(scenario.outputIDs == scenario.expectedIDs)
+        #expect(try scenario.outputIDs == scenario.expectedIDs)
         #expect(stats.sessionsCreated == 300)
         #expect(stats.duplicates.isEmpty)
+        let lost = try scenario.expectedIDs.count - scenario.outputIDs.count
         print(
             "kill: rows 300, kills \(kills), requests \(stats.requests), replays \(stats.idempotentReplays), "
                 + "sessions \(stats.sessionsCreated), duplicates \(stats.duplicates.count), "
-                + "lost \(scenario.expectedIDs.count - scenario.outputIDs.count)")
+                + "lost \(lost)")
     }
 
     @Test("SIGINT mid-run: exit 130, the output holds what was done, a rerun completes")
@@ -164,10 +168,10 @@ struct ExactlyOnceTests {
         let run = try scenario.start(simulator)
         try await Task.sleep(for: .milliseconds(1500))
         run.send(SIGINT)
-        let result = await run.wait()
+        let result = try await run.wait()
         #expect(result.exitCode == 130, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("run the same command again to continue"))
-        let done = scenario.outputIDs
+        let done = try scenario.outputIDs
         let createdSoFar = try await simulator.stats().sessionsCreated
         #expect(!done.isEmpty && done.count < 300)
         #expect(done.count == createdSoFar)
@@ -177,7 +181,7 @@ struct ExactlyOnceTests {
         let stats = try await simulator.stats()
         await simulator.stop()
         #expect(rerun.exitCode == 0)
-        #expect(scenario.outputIDs == scenario.expectedIDs)
+        #expect(try scenario.outputIDs == scenario.expectedIDs)
         #expect(stats.sessionsCreated == 300)
         #expect(stats.duplicates.isEmpty)
     }
@@ -196,7 +200,7 @@ struct ExactlyOnceTests {
         let second = try await scenario.run(other)
         let elapsed = ContinuousClock.now - started
         first.send(SIGKILL)
-        _ = await first.wait()
+        _ = try await first.wait()
         await slow.stop()
         let otherStats = try await other.stats()
         await other.stop()

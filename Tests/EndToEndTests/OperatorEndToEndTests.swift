@@ -80,7 +80,7 @@ struct OperatorEndToEndTests {
         for line in logLines {
             #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil)
         }
-        let output = (try? String(contentsOfFile: folder + "/out.csv", encoding: .utf8)) ?? ""
+        let output = try String(contentsOfFile: folder + "/out.csv", encoding: .utf8)
         let token = output.split(separator: "/").last.map { String($0.prefix(20)) } ?? "tok_"
         for secret in [SimulatorConfiguration.defaultAPIKey, "secret.person", "Secretname", token] {
             #expect(!result.stderr.contains(secret), "stderr leaks \(secret)")

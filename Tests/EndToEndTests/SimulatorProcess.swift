@@ -19,9 +19,10 @@ final class SimulatorProcess: Sendable {
         var url: String?
         while url == nil, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
-            url = process.stdoutSoFar.split(separator: "\n").first.map(String.init)
+            url = try process.stdoutSoFar.split(separator: "\n").first.map(String.init)
         }
-        baseURL = try #require(url, "the simulator did not print its URL: \(process.stderrSoFar)")
+        let stderr = try process.stderrSoFar
+        baseURL = try #require(url, "the simulator did not print its URL: \(stderr)")
     }
 
     /// The admin route's counts.
@@ -34,6 +35,6 @@ final class SimulatorProcess: Sendable {
     /// Stops the simulator and waits for it to exit.
     func stop() async {
         process.send(SIGTERM)
-        _ = await process.wait()
+        _ = await process.waitForExit()
     }
 }
