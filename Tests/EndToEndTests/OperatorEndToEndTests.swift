@@ -92,7 +92,8 @@ struct OperatorEndToEndTests {
         let simulator = try await SimulatorProcess(["--rate-limit", "60000/min"])
         _ = input("external_id,applicant_email\ns-1,a@example.com\ns-2,b@example.com\ns-3,bad\n")
         let env = ["VERILOCK_API_KEY": SimulatorConfiguration.defaultAPIKey]
-        _ = try await BinaryRunner.run(arguments(simulator), environment: env)
+        let run = try await BinaryRunner.run(arguments(simulator), environment: env)
+        #expect(run.exitCode == 1, "stderr: \(run.stderr)")
         await simulator.stop()
         let status = try await BinaryRunner.run(["status", "--ledger", folder + "/ledger.sqlite"])
         #expect(status.exitCode == 0)

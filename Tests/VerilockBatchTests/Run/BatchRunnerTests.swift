@@ -83,7 +83,8 @@ struct BatchRunnerTests {
         #expect(try harness.rejectRows.first?["reason"] == "failed")
         #expect(try harness.rejectRows.first?["error"]?.contains("HTTP 422 validation_error: bad redirect") == true)
         // Unchanged data: the rerun does not send it again and reports the stored error.
-        _ = try await harness.run(api)
+        let rerun = try await harness.run(api)
+        #expect(rerun.exitCode == 1)
         #expect(api.requests.filter { $0.externalID == "u-2" }.count == 1)
         #expect(try harness.rejectRows.first?["reason"] == "failed")
     }
@@ -110,10 +111,12 @@ struct BatchRunnerTests {
         var harness = RunnerHarness(inputs: ["a.csv": Self.csv(rows: 3)])
         struct Down: Error {}
         let failing = FakeSessionsAPI { _, _ in throw Down() }
-        _ = try await harness.run(failing)
+        let first = try await harness.run(failing)
+        #expect(first.exitCode == 69)
         harness.job.template.profileID = "00000000-0000-4000-8000-000000000001"
         let healthy = FakeSessionsAPI()
-        _ = try await harness.run(healthy)
+        let second = try await harness.run(healthy)
+        #expect(second.exitCode == 0)
         #expect(Set(healthy.requests.map(\.idempotencyKey)) == Set(failing.requests.map(\.idempotencyKey)))
     }
 
@@ -122,7 +125,8 @@ struct BatchRunnerTests {
         let harness = RunnerHarness(inputs: ["a.csv": Self.csv(rows: 2)])
         let now = Date(timeIntervalSince1970: 1_900_000_000)
         let api = FakeSessionsAPI { request, _ in FakeSessionsAPI.created(request, expiresAt: "2030-01-01T00:00:00Z") }
-        _ = try await harness.run(api, now: now)
+        let first = try await harness.run(api, now: now)
+        #expect(first.counts.created == 2)
         let later = FakeSessionsAPI()
         let report = try await harness.run(later, now: Date(timeIntervalSince1970: 1_950_000_000))
         #expect(report.counts.reissued == 2)

@@ -19,7 +19,8 @@ struct OperatorTests {
     func dryRun() async throws {
         var harness = RunnerHarness(inputs: ["a.csv": Self.messy])
         harness.job.api.rateLimit = RateLimit(requestsPerSecond: 2)
-        _ = try await harness.run(FakeSessionsAPI())
+        let first = try await harness.run(FakeSessionsAPI())
+        #expect(first.exitCode == 1)
         harness.folder.write("a.csv", Self.messy + "u-4,d@example.com\nu-5,e@example.com\n")
         let before = try harness.folder.read(harness.job.outputPath)
         let ledger = try Ledger(path: harness.job.ledgerPath)
@@ -66,7 +67,8 @@ struct OperatorTests {
             default: return FakeSessionsAPI.created(request, expiresAt: "2099-01-01T00:00:00Z")
             }
         }
-        _ = try await harness.run(api, now: now)
+        let report = try await harness.run(api, now: now)
+        #expect(report.exitCode == 69)
         let status = try Ledger(path: harness.job.ledgerPath).status(now: now)
         #expect(status.applicants == ["created": 3, "pending": 1])
         #expect(status.expiringWithinDay == 1)
@@ -100,10 +102,13 @@ struct OperatorTests {
     func includeNew() async throws {
         var harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 3)])
         harness.job.include = .new
-        _ = try await harness.run(FakeSessionsAPI())
+        let first = try await harness.run(FakeSessionsAPI())
+        #expect(first.exitCode == 0)
         #expect(try harness.outputRows.count == 3)
         harness.folder.write("a.csv", BatchRunnerTests.csv(rows: 5))
-        _ = try await harness.run(FakeSessionsAPI())
+        let second = try await harness.run(FakeSessionsAPI())
+        #expect(second.exitCode == 0)
+        #expect(second.counts.created == 2)
         #expect(try harness.outputRows.map { $0["external_id"] } == ["u-4", "u-5"])
     }
 
@@ -118,9 +123,11 @@ struct OperatorTests {
         let api = FakeSessionsAPI { request, previous in
             FakeSessionsAPI.error(422, code: "validation_error", message: "refused")
         }
-        _ = try await harness.run(api)
+        let first = try await harness.run(api)
+        #expect(first.exitCode == 1)
         if changeData { harness.folder.write("a.csv", "external_id,applicant_email\nu-1,new@example.com\n") }
-        _ = try await harness.run(api)
+        let second = try await harness.run(api)
+        #expect(second.exitCode == 1)
         #expect(api.requests.count == requests)
         #expect(try harness.rejectRows.first?["reason"] == "failed")
         #expect(try harness.rejectRows.first?["error"]?.contains("refused") == true)
@@ -131,7 +138,8 @@ struct OperatorTests {
         var harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 2)])
         harness.job.policy.reissueExpired = false
         let api = FakeSessionsAPI { request, _ in FakeSessionsAPI.created(request, expiresAt: "2030-01-01T00:00:00Z") }
-        _ = try await harness.run(api, now: Date(timeIntervalSince1970: 1_800_000_000))
+        let first = try await harness.run(api, now: Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(first.exitCode == 0)
         let report = try await harness.run(api, now: Date(timeIntervalSince1970: 1_950_000_000))
         #expect(report.counts.expired == 2)
         #expect(try harness.rejectRows.allSatisfy { $0["reason"] == "expired" })
@@ -146,7 +154,8 @@ struct OperatorTests {
         let api = FakeSessionsAPI { request, _ in
             FakeSessionsAPI.created(request, expiresAt: Timestamp.string(now.addingTimeInterval(4 * 3600)))
         }
-        _ = try await harness.run(api, now: now)
+        let first = try await harness.run(api, now: now)
+        #expect(first.counts.created == 1)
         let report = try await harness.run(api, now: now)
         #expect(report.counts.reissued == 1)
     }
@@ -173,9 +182,11 @@ struct PassThroughTests {
         var harness = harness()
         harness.job.outputColumns = ["external_id", "plan", "session_url", "status"].map(OutputColumn.init(name:))
         harness.job.mapping.passthrough = ["plan"]
-        _ = try await harness.run(FakeSessionsAPI())
+        let first = try await harness.run(FakeSessionsAPI())
+        #expect(first.exitCode == 1)
         #expect(try harness.outputRows.map { $0["plan"] } == ["pro", "team"])
-        _ = try await harness.run(FakeSessionsAPI())
+        let second = try await harness.run(FakeSessionsAPI())
+        #expect(second.exitCode == 1)
         #expect(try harness.outputRows.map { $0["plan"] } == ["pro", "team"])
         #expect(try harness.outputRows.map { $0["status"] } == ["existing", "existing"])
     }
@@ -192,7 +203,8 @@ struct PassThroughTests {
     @Test("the rejects file carries the input's columns; fixed, it can be fed back in")
     func feedBack() async throws {
         var harness = harness()
-        _ = try await harness.run(FakeSessionsAPI())
+        let first = try await harness.run(FakeSessionsAPI())
+        #expect(first.exitCode == 1)
         let rejects = try harness.rejectRows
         #expect(rejects.count == 1)
         #expect(rejects.first?["user_id"] == "p-2")

@@ -99,7 +99,9 @@ struct RateAndRetryTests {
                 response.rateLimitLimit = 600
                 return response
             }, clock: clock)
-        _ = try await harness.run(api, clock: clock)
+        let report = try await harness.run(api, clock: clock)
+        #expect(report.exitCode == 0)
+        #expect(report.counts.created == 61)
         // At 120/min the 61 creates would take 30 s; following the server's 600/min, about 6 s.
         #expect(clock.now.offset < .seconds(10))
         #expect(clock.now.offset >= .seconds(5))
@@ -116,7 +118,9 @@ struct RateAndRetryTests {
                 response.rateLimitLimit = 60
                 return response
             }, clock: clock)
-        _ = try await harness.run(api, clock: clock)
+        let report = try await harness.run(api, clock: clock)
+        #expect(report.exitCode == 0)
+        #expect(report.counts.created == 61)
         // 61 requests at 1/s (with 1% headroom) take about a minute, not six seconds.
         #expect(clock.now.offset >= .seconds(55))
     }
