@@ -131,16 +131,14 @@ struct ExactlyOnceTests {
         var generator = SystemRandomNumberGenerator()
         var kills = 0
         for _ in 0..<4 {
-            // Kill at a random point while requests are being sent: after 5 to 50 more of them,
-            // plus a few random milliseconds.
+            // Kill at a random point while requests are being sent: after 5 to 50 more of them.
             let seen = try await simulator.stats().requests
             let target = seen + Int.random(in: 5...50, using: &generator)
             let run = try scenario.start(simulator)
-            let deadline = ContinuousClock.now + .seconds(30)
-            while try await simulator.stats().requests < target, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(2))
+            let reached = try await eventually(tries: 15_000, pause: .milliseconds(2)) {
+                try await simulator.stats().requests >= target || run.hasExited
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 0...20, using: &generator)))
+            #expect(reached, "the run neither reached \(target) requests nor exited")
             run.send(SIGKILL)
             let result = try await run.wait()
             if result.exitCode == SIGKILL { kills += 1 }
@@ -166,7 +164,9 @@ struct ExactlyOnceTests {
         let scenario = try Scenario(rows: 300, concurrency: 2)
         defer { scenario.remove() }
         let run = try scenario.start(simulator)
-        try await Task.sleep(for: .milliseconds(1500))
+        // Interrupt once some sessions exist: at 50 ms a request, two at a time, 300 take 7.5 s.
+        let started = try await eventually { try await simulator.stats().sessionsCreated >= 20 || run.hasExited }
+        #expect(started, "neither 20 sessions were created nor did the run exit")
         run.send(SIGINT)
         let result = try await run.wait()
         #expect(result.exitCode == 130, "stderr: \(result.stderr)")
@@ -193,14 +193,13 @@ struct ExactlyOnceTests {
         let scenario = try Scenario(rows: 100, concurrency: 1)
         defer { scenario.remove() }
         let first = try scenario.start(slow)
-        while try await slow.stats().requests == 0 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let started = ContinuousClock.now
+        let sending = try await eventually { try await slow.stats().requests > 0 || first.hasExited }
+        #expect(sending, "the first run sent nothing")
         let second = try await scenario.run(other)
-        let elapsed = ContinuousClock.now - started
+        // At once: the second run ended while the first (100 rows at 200 ms each) still runs.
+        let firstStillRunning = !first.hasExited
         first.send(SIGKILL)
-        _ = try await first.wait()
+        let firstResult = try await first.wait()
         await slow.stop()
         let otherStats = try await other.stats()
         await other.stop()
@@ -208,6 +207,7 @@ struct ExactlyOnceTests {
         #expect(second.stderr.contains("another run holds the ledger"))
         #expect(second.stderr.contains("pid \(first.pid)"))
         #expect(otherStats.requests == 0)
-        #expect(elapsed < .seconds(10))
+        #expect(firstStillRunning, "the second run waited for the first to finish")
+        #expect(firstResult.exitCode == SIGKILL, "stderr: \(firstResult.stderr)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import VerilockBatch
@@ -47,13 +48,22 @@ struct BatchRunnerTests {
     @Test("peak concurrency never exceeds the limit", arguments: [1, 3, 8])
     func concurrencyLimit(limit: Int) async throws {
         let harness = RunnerHarness(inputs: ["a.csv": Self.csv(rows: 60)], concurrency: limit)
+        let inFlight = InFlightCounter()
         let api = FakeSessionsAPI { request, _ in
-            try await Task.sleep(for: .milliseconds(1))
+            inFlight.enter()
+            defer { inFlight.leave() }
+            // Hold each request, without sleeping, until `limit` are in flight together (or give
+            // up after a bounded number of yields, and the peak below comes out short).
+            var tries = 0
+            while inFlight.peak < limit, tries < 100_000 {
+                await Task.yield()
+                tries += 1
+            }
             return FakeSessionsAPI.created(request)
         }
-        _ = try await harness.run(api)
-        #expect(api.peakConcurrency <= limit)
-        #expect(api.peakConcurrency >= 1)
+        let report = try await harness.run(api)
+        #expect(report.exitCode == 0)
+        #expect(api.peakConcurrency == limit)
         #expect(try harness.outputRows.count == 60)
     }
 
@@ -152,5 +162,23 @@ struct BatchRunnerTests {
         let api = FakeSessionsAPI()
         await #expect(throws: InputError.self) { _ = try await harness.run(api) }
         #expect(api.requests.isEmpty)
+    }
+}
+
+/// Counts the requests in flight and the peak, across concurrent calls.
+final class InFlightCounter: Sendable {
+    private let counts = Mutex((current: 0, peak: 0))
+
+    var peak: Int { counts.withLock { $0.peak } }
+
+    func enter() {
+        counts.withLock { counts in
+            counts.current += 1
+            counts.peak = max(counts.peak, counts.current)
+        }
+    }
+
+    func leave() {
+        counts.withLock { $0.current -= 1 }
     }
 }
