@@ -37,18 +37,28 @@ struct RunnerHarness {
     /// or unreadable file, a read error or a malformed record throws: a test must not pass because
     /// nothing was written.
     static func rows(_ path: String) throws -> [[String: String]] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ResultFileError(path: path, reason: "the run did not write this file")
+        }
         var reader = try CSVReader(source: try ByteChunkReader(path: path))
         var rows: [[String: String]] = []
         while let record = try reader.next() {
             guard case .cells(let cells) = record.content else {
-                throw InputError.malformed(path: path, line: record.line, reason: "\(record.content)")
+                throw ResultFileError(path: path, reason: "line \(record.line): \(record.content)")
             }
             guard cells.count == reader.header.count else {
-                throw InputError.malformed(
-                    path: path, line: record.line, reason: "\(cells.count) cells for \(reader.header.count) columns")
+                throw ResultFileError(
+                    path: path, reason: "line \(record.line): \(cells.count) cells for \(reader.header.count) columns")
             }
             rows.append(Dictionary(uniqueKeysWithValues: zip(reader.header, cells)))
         }
         return rows
     }
+}
+
+/// A file the run should have written is missing or not a well-formed CSV.
+struct ResultFileError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "\(path): \(reason)" }
 }
