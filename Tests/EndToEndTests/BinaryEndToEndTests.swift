@@ -51,8 +51,9 @@ struct BinaryEndToEndTests {
         ] + extra
     }
 
-    static func csvRows(_ path: String) -> [[String]] {
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    /// The rows of the CSV file at `path`; a missing file, or one whose last row is cut, throws.
+    static func csvRows(_ path: String) throws -> [[String]] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
         var rows: [[String]] = []
         var row: [String] = []
         var cell = ""
@@ -77,6 +78,9 @@ struct BinaryEndToEndTests {
             }
             previous = character
         }
+        guard !quoted, row.isEmpty, cell.isEmpty else {
+            throw CSVFileError(path: path, reason: "the last row is not terminated by a newline")
+        }
         return rows
     }
 
@@ -88,7 +92,7 @@ struct BinaryEndToEndTests {
 
         let first = try await BinaryRunner.run(arguments(input: input, simulator: simulator), environment: env)
         #expect(first.exitCode == 1, "stderr: \(first.stderr)")
-        let output = Self.csvRows(folder + "/out/output.csv")
+        let output = try Self.csvRows(folder + "/out/output.csv")
         try #require(output.count == 5)
         #expect(
             output.first == [
@@ -100,7 +104,7 @@ struct BinaryEndToEndTests {
         #expect(output[2][2] == "Chloé \"C\" Martin")
         #expect(output[3][2] == "'=cmd|' /C calc'!A0 Haddad")
         #expect(output[4][2] == "Grace\nAnn Obi")
-        let rejects = Self.csvRows(folder + "/out/rejects.csv")
+        let rejects = try Self.csvRows(folder + "/out/rejects.csv")
         try #require(rejects.allSatisfy { $0.count == 9 })
         #expect(
             rejects.first == [
@@ -120,7 +124,7 @@ struct BinaryEndToEndTests {
 
         let second = try await BinaryRunner.run(arguments(input: input, simulator: simulator), environment: env)
         #expect(second.exitCode == 1)
-        let rerun = Self.csvRows(folder + "/out/output.csv")
+        let rerun = try Self.csvRows(folder + "/out/output.csv")
         try #require(rerun.allSatisfy { $0.count == 7 })
         #expect(rerun.dropFirst().map { $0[3] } == output.dropFirst().map { $0[3] })
         #expect(rerun.dropFirst().allSatisfy { $0[6] == "existing" })
@@ -143,7 +147,7 @@ struct BinaryEndToEndTests {
         let stats = try await simulator.stats()
         #expect(stats.unauthorized <= 4)
         #expect(stats.sessionsCreated == 0)
-        #expect(Self.csvRows(folder + "/out/rejects.csv").count == 301)
+        #expect(try Self.csvRows(folder + "/out/rejects.csv").count == 301)
         await simulator.stop()
     }
 
@@ -189,11 +193,18 @@ struct BinaryEndToEndTests {
         let result = try await BinaryRunner.run(["run", "jobs/demo.yaml"], directory: folder)
         #expect(result.exitCode == 1, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("(against the simulator)"))
-        let output = Self.csvRows(folder + "/out/demo.csv")
-        let rejects = Self.csvRows(folder + "/out/demo.rejects.csv")
+        let output = try Self.csvRows(folder + "/out/demo.csv")
+        let rejects = try Self.csvRows(folder + "/out/demo.rejects.csv")
         #expect(output.count - 1 == 11)
         #expect(rejects.count - 1 == 9)
         let mode = try FileManager.default.attributesOfItem(atPath: folder + "/out/demo.csv")[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
+}
+
+/// A file a test reads is not what it should be.
+struct CSVFileError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "\(path): \(reason)" }
 }

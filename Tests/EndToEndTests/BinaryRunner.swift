@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// The built `verilock-batch` binary, run as a child process with a bounded time: output goes to
@@ -33,6 +34,12 @@ final class BinaryRunner: Sendable {
     private let capture: String
     private let exit: AsyncStream<Int32>
     private let watchdog: Task<Void, Never>
+    private let exited: ExitFlag
+
+    /// Set by the termination handler (a class, so the handler can hold it before `self` exists).
+    private final class ExitFlag: Sendable {
+        let value = Mutex(false)
+    }
 
     /// Starts the binary with `arguments`; `VERILOCK_API_KEY` is unset unless `environment` sets it.
     init(
@@ -59,7 +66,10 @@ final class BinaryRunner: Sendable {
         process.standardInput = FileHandle.nullDevice
         let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
         exit = stream
+        let exited = ExitFlag()
+        self.exited = exited
         process.terminationHandler = { finished in
+            exited.value.withLock { $0 = true }
             continuation.yield(finished.terminationStatus)
             continuation.finish()
         }
@@ -83,22 +93,27 @@ final class BinaryRunner: Sendable {
         kill(pid, signal)
     }
 
-    /// What the child wrote to stdout so far.
-    var stdoutSoFar: String { (try? String(contentsOfFile: capture + ".out", encoding: .utf8)) ?? "" }
+    /// What the child wrote to stdout so far; a missing capture file throws.
+    var stdoutSoFar: String { get throws { try String(contentsOfFile: capture + ".out", encoding: .utf8) } }
 
-    /// What the child wrote to stderr so far.
-    var stderrSoFar: String { (try? String(contentsOfFile: capture + ".err", encoding: .utf8)) ?? "" }
+    /// What the child wrote to stderr so far; a missing capture file throws.
+    var stderrSoFar: String { get throws { try String(contentsOfFile: capture + ".err", encoding: .utf8) } }
 
-    /// Waits for the child to exit; a child killed by a signal reports the signal number.
-    func wait() async -> Result {
+    /// Whether the child has exited (its termination was reported).
+    var hasExited: Bool { exited.value.withLock { $0 } }
+
+    /// Waits for the child to exit; returns its exit code, or the signal that killed it.
+    func waitForExit() async -> Int32 {
         var code: Int32 = -1
         for await status in exit { code = status }
         watchdog.cancel()
-        return Result(
-            exitCode: code,
-            stdout: (try? String(contentsOfFile: capture + ".out", encoding: .utf8)) ?? "",
-            stderr: stderrSoFar
-        )
+        return code
+    }
+
+    /// Waits for the child to exit, then reads what it wrote; a missing capture file throws.
+    func wait() async throws -> Result {
+        let code = await waitForExit()
+        return Result(exitCode: code, stdout: try stdoutSoFar, stderr: try stderrSoFar)
     }
 
     /// Runs the binary to its end.

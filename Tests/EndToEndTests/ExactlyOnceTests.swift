@@ -54,10 +54,12 @@ struct ExactlyOnceTests {
             try await start(simulator).wait()
         }
 
-        /// The external_ids in the output file.
+        /// The external_ids in the output file; a missing file throws.
         var outputIDs: [String] {
-            let text = (try? String(contentsOfFile: folder + "/out/output.csv", encoding: .utf8)) ?? ""
-            return text.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
+            get throws {
+                let text = try String(contentsOfFile: folder + "/out/output.csv", encoding: .utf8)
+                return text.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
+            }
         }
 
         var expectedIDs: [String] { (1...rows).map { "x-\($0)" } }
@@ -91,17 +93,18 @@ struct ExactlyOnceTests {
         let stats = try await simulator.stats()
         await simulator.stop()
         #expect(result.exitCode == 0, "stderr: \(result.stderr)")
-        #expect(scenario.outputIDs == scenario.expectedIDs)
+        #expect(try scenario.outputIDs == scenario.expectedIDs)
         #expect(stats.sessionsCreated == 300)
         #expect(stats.duplicates.isEmpty)
         #expect(stats.failuresInjected > 10)
         #expect(stats.resetsAfterCommit > 3)
         #expect(stats.slowAnswers > 0)
+        let lost = try scenario.expectedIDs.count - scenario.outputIDs.count
         print(
             "faults/\(settlement): rows 300, 5xx \(stats.failuresInjected), resets after commit "
                 + "\(stats.resetsAfterCommit), slow \(stats.slowAnswers), replays \(stats.idempotentReplays), "
                 + "lookups \(stats.lookups), sessions \(stats.sessionsCreated), duplicates \(stats.duplicates.count), "
-                + "lost \(scenario.expectedIDs.count - scenario.outputIDs.count)")
+                + "lost \(lost)")
     }
 
     @Test("lookup settles lost answers even when the server ignores Idempotency-Key")
@@ -114,7 +117,7 @@ struct ExactlyOnceTests {
         let stats = try await simulator.stats()
         await simulator.stop()
         #expect(result.exitCode == 0, "stderr: \(result.stderr)")
-        #expect(scenario.outputIDs == scenario.expectedIDs)
+        #expect(try scenario.outputIDs == scenario.expectedIDs)
         #expect(stats.resetsAfterCommit > 3)
         #expect(stats.duplicates.isEmpty)
         #expect(stats.sessionsCreated == 200)
@@ -128,18 +131,16 @@ struct ExactlyOnceTests {
         var generator = SystemRandomNumberGenerator()
         var kills = 0
         for _ in 0..<4 {
-            // Kill at a random point while requests are being sent: after 5 to 50 more of them,
-            // plus a few random milliseconds.
+            // Kill at a random point while requests are being sent: after 5 to 50 more of them.
             let seen = try await simulator.stats().requests
             let target = seen + Int.random(in: 5...50, using: &generator)
             let run = try scenario.start(simulator)
-            let deadline = ContinuousClock.now + .seconds(30)
-            while try await simulator.stats().requests < target, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(2))
+            let reached = try await eventually(tries: 15_000, pause: .milliseconds(2)) {
+                try await simulator.stats().requests >= target || run.hasExited
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 0...20, using: &generator)))
+            #expect(reached, "the run neither reached \(target) requests nor exited")
             run.send(SIGKILL)
-            let result = await run.wait()
+            let result = try await run.wait()
             if result.exitCode == SIGKILL { kills += 1 }
         }
         let final = try await scenario.run(simulator)
@@ -147,13 +148,14 @@ struct ExactlyOnceTests {
         await simulator.stop()
         #expect(kills >= 2)
         #expect(final.exitCode == 0, "stderr: \(final.stderr)")
-        #expect(scenario.outputIDs == scenario.expectedIDs)
+        #expect(try scenario.outputIDs == scenario.expectedIDs)
         #expect(stats.sessionsCreated == 300)
         #expect(stats.duplicates.isEmpty)
+        let lost = try scenario.expectedIDs.count - scenario.outputIDs.count
         print(
             "kill: rows 300, kills \(kills), requests \(stats.requests), replays \(stats.idempotentReplays), "
                 + "sessions \(stats.sessionsCreated), duplicates \(stats.duplicates.count), "
-                + "lost \(scenario.expectedIDs.count - scenario.outputIDs.count)")
+                + "lost \(lost)")
     }
 
     @Test("SIGINT mid-run: exit 130, the output holds what was done, a rerun completes")
@@ -162,12 +164,14 @@ struct ExactlyOnceTests {
         let scenario = try Scenario(rows: 300, concurrency: 2)
         defer { scenario.remove() }
         let run = try scenario.start(simulator)
-        try await Task.sleep(for: .milliseconds(1500))
+        // Interrupt once some sessions exist: at 50 ms a request, two at a time, 300 take 7.5 s.
+        let started = try await eventually { try await simulator.stats().sessionsCreated >= 20 || run.hasExited }
+        #expect(started, "neither 20 sessions were created nor did the run exit")
         run.send(SIGINT)
-        let result = await run.wait()
+        let result = try await run.wait()
         #expect(result.exitCode == 130, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("run the same command again to continue"))
-        let done = scenario.outputIDs
+        let done = try scenario.outputIDs
         let createdSoFar = try await simulator.stats().sessionsCreated
         #expect(!done.isEmpty && done.count < 300)
         #expect(done.count == createdSoFar)
@@ -177,7 +181,7 @@ struct ExactlyOnceTests {
         let stats = try await simulator.stats()
         await simulator.stop()
         #expect(rerun.exitCode == 0)
-        #expect(scenario.outputIDs == scenario.expectedIDs)
+        #expect(try scenario.outputIDs == scenario.expectedIDs)
         #expect(stats.sessionsCreated == 300)
         #expect(stats.duplicates.isEmpty)
     }
@@ -189,14 +193,13 @@ struct ExactlyOnceTests {
         let scenario = try Scenario(rows: 100, concurrency: 1)
         defer { scenario.remove() }
         let first = try scenario.start(slow)
-        while try await slow.stats().requests == 0 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let started = ContinuousClock.now
+        let sending = try await eventually { try await slow.stats().requests > 0 || first.hasExited }
+        #expect(sending, "the first run sent nothing")
         let second = try await scenario.run(other)
-        let elapsed = ContinuousClock.now - started
+        // At once: the second run ended while the first (100 rows at 200 ms each) still runs.
+        let firstStillRunning = !first.hasExited
         first.send(SIGKILL)
-        _ = await first.wait()
+        let firstResult = try await first.wait()
         await slow.stop()
         let otherStats = try await other.stats()
         await other.stop()
@@ -204,6 +207,7 @@ struct ExactlyOnceTests {
         #expect(second.stderr.contains("another run holds the ledger"))
         #expect(second.stderr.contains("pid \(first.pid)"))
         #expect(otherStats.requests == 0)
-        #expect(elapsed < .seconds(10))
+        #expect(firstStillRunning, "the second run waited for the first to finish")
+        #expect(firstResult.exitCode == SIGKILL, "stderr: \(firstResult.stderr)")
     }
 }

@@ -80,7 +80,7 @@ struct OperatorEndToEndTests {
         for line in logLines {
             #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil)
         }
-        let output = (try? String(contentsOfFile: folder + "/out.csv", encoding: .utf8)) ?? ""
+        let output = try String(contentsOfFile: folder + "/out.csv", encoding: .utf8)
         let token = output.split(separator: "/").last.map { String($0.prefix(20)) } ?? "tok_"
         for secret in [SimulatorConfiguration.defaultAPIKey, "secret.person", "Secretname", token] {
             #expect(!result.stderr.contains(secret), "stderr leaks \(secret)")
@@ -92,7 +92,8 @@ struct OperatorEndToEndTests {
         let simulator = try await SimulatorProcess(["--rate-limit", "60000/min"])
         _ = input("external_id,applicant_email\ns-1,a@example.com\ns-2,b@example.com\ns-3,bad\n")
         let env = ["VERILOCK_API_KEY": SimulatorConfiguration.defaultAPIKey]
-        _ = try await BinaryRunner.run(arguments(simulator), environment: env)
+        let run = try await BinaryRunner.run(arguments(simulator), environment: env)
+        #expect(run.exitCode == 1, "stderr: \(run.stderr)")
         await simulator.stop()
         let status = try await BinaryRunner.run(["status", "--ledger", folder + "/ledger.sqlite"])
         #expect(status.exitCode == 0)

@@ -14,14 +14,17 @@ final class SimulatorProcess: Sendable {
 
     /// Starts the simulator with `arguments` (after `simulate --port 0`) and waits for its URL.
     init(_ arguments: [String] = []) async throws {
-        process = try BinaryRunner(["simulate", "--port", "0"] + arguments, timeout: .seconds(600))
-        let deadline = ContinuousClock.now + .seconds(30)
+        let runner = try BinaryRunner(["simulate", "--port", "0"] + arguments, timeout: .seconds(600))
+        process = runner
         var url: String?
-        while url == nil, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-            url = process.stdoutSoFar.split(separator: "\n").first.map(String.init)
+        let printed = try await eventually {
+            let text = try runner.stdoutSoFar
+            url = text.contains("\n") ? text.split(separator: "\n").first.map(String.init) : nil
+            return url != nil || runner.hasExited
         }
-        baseURL = try #require(url, "the simulator did not print its URL: \(process.stderrSoFar)")
+        #expect(printed, "the simulator neither printed its URL nor exited")
+        let stderr = try runner.stderrSoFar
+        baseURL = try #require(url, "the simulator did not print its URL: \(stderr)")
     }
 
     /// The admin route's counts.
@@ -34,6 +37,6 @@ final class SimulatorProcess: Sendable {
     /// Stops the simulator and waits for it to exit.
     func stop() async {
         process.send(SIGTERM)
-        _ = await process.wait()
+        _ = await process.waitForExit()
     }
 }

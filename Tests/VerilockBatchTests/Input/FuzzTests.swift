@@ -3,98 +3,204 @@ import Testing
 
 @testable import VerilockBatch
 
-/// Feeds the CSV and NDJSON readers random and mutated inputs (from the samples) for a bounded
-/// time, and checks the invariants: no crash, every record either parsed or rejected with a line
-/// number, line numbers increasing. `FUZZ_SECONDS` sets the time (default 5 s per format).
+/// Feeds the CSV and NDJSON readers mutated samples and random bytes, a fixed number of times from
+/// a seed, and checks the readers' invariants on each input (see ``checkNDJSON`` and ``checkCSV``).
+///
+/// `FUZZ_SEED` (decimal or 0x-hex) replays a run; every failure names the seed and the iteration.
+/// `FUZZ_ITERATIONS` sets the number of inputs per format.
 @Suite("Fuzzing the readers")
 struct FuzzTests {
-    static var seconds: Double { ProcessInfo.processInfo.environment["FUZZ_SECONDS"].flatMap(Double.init) ?? 5 }
+    static let defaultSeed: UInt64 = 0x5EED_1234_ABCD_0001
+    static let maxRecordBytes = 4096
+    static let maxFields = 64
+    static let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
 
-    static let samples: [[UInt8]] = {
+    static var seed: UInt64 {
+        guard let text = ProcessInfo.processInfo.environment["FUZZ_SEED"] else { return defaultSeed }
+        if text.lowercased().hasPrefix("0x") { return UInt64(text.dropFirst(2), radix: 16) ?? defaultSeed }
+        return UInt64(text) ?? defaultSeed
+    }
+
+    static var iterations: Int {
+        ProcessInfo.processInfo.environment["FUZZ_ITERATIONS"].flatMap(Int.init) ?? 400
+    }
+
+    static func sample(_ name: String) throws -> [UInt8] {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
-        return ["samples/applicants.csv", "samples/applicants.ndjson"].compactMap { path in
-            (try? Data(contentsOf: root.appendingPathComponent(path))).map(Array.init)
-        }
-    }()
+        return Array(try Data(contentsOf: root.appendingPathComponent("samples/" + name)))
+    }
 
-    /// A mutation of `input`: bytes flipped, inserted, deleted, duplicated, or special bytes
-    /// (quotes, delimiters, line ends, NUL, invalid UTF-8, braces) put in.
-    static func mutate(_ input: [UInt8], _ generator: inout some RandomNumberGenerator) -> [UInt8] {
-        var bytes = input
-        let specials: [UInt8] = [0x22, 0x2C, 0x3B, 0x09, 0x0A, 0x0D, 0x00, 0xFF, 0xC3, 0x7B, 0x7D, 0x5B, 0x5D, 0x5C]
-        for _ in 0..<Int.random(in: 1...8, using: &generator) {
-            let position = bytes.isEmpty ? 0 : Int.random(in: 0..<bytes.count, using: &generator)
-            switch Int.random(in: 0..<6, using: &generator) {
-            case 0 where !bytes.isEmpty: bytes[position] = UInt8.random(in: 0...255, using: &generator)
-            case 1: bytes.insert(specials.randomElement(using: &generator) ?? 0, at: position)
-            case 2 where !bytes.isEmpty: bytes.remove(at: position)
-            case 3 where !bytes.isEmpty:
-                let end = min(bytes.count, position + Int.random(in: 1...64, using: &generator))
-                bytes.insert(contentsOf: bytes[position..<end], at: position)
-            case 4:
-                bytes.insert(
-                    contentsOf: [UInt8](repeating: 0x22, count: Int.random(in: 1...3, using: &generator)), at: position)
-            default: bytes.append(UInt8.random(in: 0...255, using: &generator))
+    /// The input for one iteration: random bytes one time in ten, else a few mutations of `sample`.
+    static func input(from sample: [UInt8], _ generator: inout SplitMix64) -> [UInt8] {
+        if Int.random(in: 0..<10, using: &generator) == 0 {
+            return (0..<Int.random(in: 0...512, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
             }
         }
+        var bytes = sample
+        for _ in 0..<Int.random(in: 1...6, using: &generator) { mutate(&bytes, &generator) }
         return bytes
     }
 
-    /// Reads `bytes` as `format`; checks the invariants; returns the number of records.
-    static func check(_ bytes: [UInt8], format: InputFormat, folder: TemporaryDirectory) throws -> Int {
-        let path = folder.write("fuzz", bytes: bytes)
-        let chunk = Int.random(in: 1...64)
-        var lines: [Int] = []
-        do {
-            switch format {
-            case .ndjson:
-                var reader = NDJSONReader(
-                    source: try ByteChunkReader(path: path, chunkSize: chunk), maxRecordBytes: 4096)
-                let mapper = RowMapper(ndjsonMapping: ColumnMapping())
-                while let record = try reader.next() {
-                    lines.append(record.line)
-                    _ = mapper.map(record.content)
-                }
-            default:
-                var reader = try CSVReader(
-                    source: try ByteChunkReader(path: path, chunkSize: chunk), maxRecordBytes: 4096, maxFields: 64)
-                let mapper = try? RowMapper(csvHeader: reader.header, mapping: ColumnMapping(), path: path)
-                while let record = try reader.next() {
-                    lines.append(record.line)
-                    _ = mapper?.map(record.content)
-                }
+    /// One mutation: a byte flipped, inserted or deleted, a slice duplicated, a cut line, quotes,
+    /// line ends changed (LF, CRLF, CR), NUL, invalid UTF-8, a huge or blank line, a BOM.
+    static func mutate(_ bytes: inout [UInt8], _ generator: inout SplitMix64) {
+        let specials: [UInt8] = [
+            0x22, 0x2C, 0x3B, 0x09, 0x0A, 0x0D, 0x00, 0xFF, 0xC3, 0x7B, 0x7D, 0x5B, 0x5D, 0x5C, 0x20,
+        ]
+        let position = Int.random(in: 0...bytes.count, using: &generator)
+        let inside = bytes.isEmpty ? 0 : min(position, bytes.count - 1)
+        switch Int.random(in: 0..<13, using: &generator) {
+        case 0 where !bytes.isEmpty: bytes[inside] = UInt8.random(in: 0...255, using: &generator)
+        case 1: bytes.insert(specials[Int.random(in: 0..<specials.count, using: &generator)], at: position)
+        case 2 where !bytes.isEmpty: bytes.remove(at: inside)
+        case 3:
+            let end = min(bytes.count, position + Int.random(in: 1...64, using: &generator))
+            bytes.insert(contentsOf: bytes[position..<end], at: position)
+        case 4:
+            bytes.insert(
+                contentsOf: [UInt8](repeating: 0x22, count: Int.random(in: 1...3, using: &generator)), at: position)
+        case 5: bytes.removeSubrange(position...)
+        case 6:
+            let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+                $0.last == 0x0D ? Array($0.dropLast()) : Array($0)
             }
-        } catch {
-            // A file-level error (empty file, unreadable header) is a valid answer.
+            let ends: [[UInt8]] = [[0x0A], [0x0D, 0x0A], [0x0D]]
+            let end = ends[Int.random(in: 0..<ends.count, using: &generator)]
+            bytes = Array(lines.joined(separator: end))
+        case 7:
+            let length = Int.random(in: maxRecordBytes - 8...maxRecordBytes * 3, using: &generator)
+            let fill = [UInt8(ascii: "x"), 0x20, 0x22, 0x2C][Int.random(in: 0..<4, using: &generator)]
+            bytes.insert(contentsOf: [UInt8](repeating: fill, count: length) + [0x0A], at: position)
+        case 8:
+            let invalid: [[UInt8]] = [[0xC3, 0x28], [0xED, 0xA0, 0x80], [0xFF], [0xE2, 0x82], [0xF8, 0x88, 0x80]]
+            bytes.insert(contentsOf: invalid[Int.random(in: 0..<invalid.count, using: &generator)], at: position)
+        case 9: bytes.insert(0x00, at: position)
+        case 10: bytes.insert(contentsOf: bom, at: 0)
+        case 11:
+            let blanks: [[UInt8]] = [[0x0A], [0x0D, 0x0A], [0x20, 0x09, 0x0D, 0x0A], [0x0D]]
+            bytes.insert(contentsOf: blanks[Int.random(in: 0..<blanks.count, using: &generator)], at: position)
+        default: bytes.append(UInt8.random(in: 0...255, using: &generator))
         }
-        let newlines = bytes.filter { $0 == 0x0A }.count
-        #expect(lines.allSatisfy { $0 >= 1 && $0 <= newlines + 1 })
-        #expect(zip(lines, lines.dropFirst()).allSatisfy { $0 < $1 }, "line numbers must increase: \(lines)")
+    }
+
+    /// The physical lines of `bytes` (split at LF, the BOM left out of line 1), line 1 first.
+    static func physicalLines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        let body = bytes.starts(with: bom) ? bytes[3...] : bytes[...]
+        return body.split(separator: 0x0A, omittingEmptySubsequences: false)
+    }
+
+    /// Reads `bytes` as NDJSON and checks: no error for a readable file; the reader ends; line
+    /// numbers strictly increase; every non-blank physical line (and every line over the limit)
+    /// yields exactly one record, parsed or rejected, and no other line does; a rejected record is
+    /// rejected by the mapper too; every byte of the file was read.
+    static func checkNDJSON(_ bytes: [UInt8], path: String, chunk: Int, context: Comment) throws -> Int {
+        let source = try ByteChunkReader(path: path, chunkSize: chunk)
+        var reader = NDJSONReader(source: source, maxRecordBytes: maxRecordBytes)
+        let mapper = RowMapper(ndjsonMapping: ColumnMapping(sources: [.externalID: ["user_id"]]))
+        var lines: [Int] = []
+        while let record = try reader.next() {
+            lines.append(record.line)
+            switch record.content {
+            case .object: break
+            case .malformed:
+                #expect(throws: RowRejection.self, context) { try mapper.map(record.content).get() }
+            case .cells: Issue.record("an NDJSON record came back as CSV cells; \(context)")
+            }
+            guard lines.count <= bytes.count + 1 else {
+                Issue.record("the reader does not end; \(context)")
+                break
+            }
+        }
+        let blank: Set<UInt8> = [0x20, 0x09, 0x0D]
+        let expected = physicalLines(bytes).enumerated().filter { _, line in
+            line.count > maxRecordBytes || !line.allSatisfy(blank.contains)
+        }.map { $0.offset + 1 }
+        #expect(lines == expected, "records on lines \(lines), non-blank lines \(expected); \(context)")
+        #expect(try reader.next() == nil, "a second end; \(context)")
+        #expect(source.bytesRead == Int64(bytes.count), "bytes read of \(bytes.count); \(context)")
         return lines.count
     }
 
-    @Test("random and mutated inputs never crash a reader, and every record has an increasing line")
-    func fuzz() throws {
-        let folder = TemporaryDirectory()
-        var generator = SystemRandomNumberGenerator()
-        let deadline = Date().addingTimeInterval(Self.seconds * 2)
-        var inputs = 0
-        var records = 0
-        while Date() < deadline {
-            for (index, sample) in Self.samples.enumerated() {
-                let format: InputFormat = index == 0 ? .csv : .ndjson
-                let input =
-                    inputs % 10 == 0
-                    ? (0..<Int.random(in: 0...512, using: &generator)).map { _ in
-                        UInt8.random(in: 0...255, using: &generator)
-                    }
-                    : Self.mutate(sample, &generator)
-                records += try Self.check(input, format: format, folder: folder)
-                inputs += 1
+    /// Reads `bytes` as CSV and checks: a file-level error only for a file without a readable
+    /// header; the reader ends; line numbers strictly increase and each names a non-blank line
+    /// after the header; without quotes, every non-blank line after the header is exactly one
+    /// record; cells stay within the limits; every byte of the file was read.
+    static func checkCSV(_ bytes: [UInt8], path: String, chunk: Int, context: Comment) throws -> Int {
+        let source = try ByteChunkReader(path: path, chunkSize: chunk)
+        let physical = physicalLines(bytes)
+        let nonBlank = physical.enumerated().filter { _, line in line.contains { $0 != 0x0D } }.map { $0.offset + 1 }
+        let opened: CSVReader
+        do {
+            opened = try CSVReader(source: source, maxRecordBytes: maxRecordBytes, maxFields: maxFields)
+        } catch {
+            guard case .malformed(_, let line, let reason) = error else { throw error }
+            if nonBlank.isEmpty {
+                #expect(reason.hasPrefix("the file is empty"), context)
+            } else {
+                #expect(reason.hasPrefix("unreadable header row"), "\(reason); \(context)")
+                #expect(line == nonBlank.first, context)
+            }
+            return 0
+        }
+        #expect(!nonBlank.isEmpty, "a header read from a blank file; \(context)")
+        var reader = opened
+        var lines: [Int] = []
+        while let record = try reader.next() {
+            lines.append(record.line)
+            switch record.content {
+            case .cells(let cells):
+                #expect(cells.count <= maxFields, context)
+                #expect(cells.reduce(0) { $0 + $1.utf8.count } <= maxRecordBytes, context)
+                #expect(!cells.contains { $0.utf8.contains(0) }, context)
+            case .malformed: break
+            case .object: Issue.record("a CSV record came back as an object; \(context)")
+            }
+            guard lines.count <= bytes.count + 1 else {
+                Issue.record("the reader does not end; \(context)")
+                break
             }
         }
-        print("fuzz: \(inputs) inputs, \(records) records, no crash")
-        #expect(inputs > 100)
+        let afterHeader = Array(nonBlank.dropFirst())
+        #expect(zip(lines, lines.dropFirst()).allSatisfy { $0 < $1 }, "lines must increase: \(lines); \(context)")
+        #expect(lines.allSatisfy(afterHeader.contains), "records on \(lines), non-blank \(nonBlank); \(context)")
+        if !bytes.contains(0x22) {
+            #expect(lines == afterHeader, "records on \(lines), non-blank \(nonBlank); \(context)")
+        }
+        #expect(try reader.next() == nil, "a second end; \(context)")
+        #expect(source.bytesRead == Int64(bytes.count), "bytes read of \(bytes.count); \(context)")
+        return lines.count
+    }
+
+    @Test("mutated and random inputs: no crash, one record or rejection per line, every byte read")
+    func fuzz() throws {
+        let seed = Self.seed
+        let folder = TemporaryDirectory()
+        let samples = [("csv", try Self.sample("applicants.csv")), ("ndjson", try Self.sample("applicants.ndjson"))]
+        var records = 0
+        for iteration in 0..<Self.iterations {
+            for (format, sample) in samples {
+                // Each input has its own generator, so one failure replays alone from the seed.
+                var generator = SplitMix64(seed: seed ^ (UInt64(iteration) &* 0x9E37_79B9_7F4A_7C15))
+                let bytes = Self.input(from: sample, &generator)
+                // At least 3 bytes, so the first chunk can hold the whole BOM.
+                let chunk = [3, 7, 64, 4096, 1 << 20][Int.random(in: 0..<5, using: &generator)]
+                let context: Comment =
+                    "FUZZ_SEED=\(seed) iteration \(iteration) \(format), chunk \(chunk), \(bytes.count) bytes"
+                let path = folder.write("fuzz-\(iteration).\(format)", bytes: bytes)
+                do {
+                    records +=
+                        try format == "csv"
+                        ? Self.checkCSV(bytes, path: path, chunk: chunk, context: context)
+                        : Self.checkNDJSON(bytes, path: path, chunk: chunk, context: context)
+                } catch {
+                    Issue.record("\(error); \(context)")
+                }
+                try FileManager.default.removeItem(atPath: path)
+            }
+        }
+        print("fuzz: FUZZ_SEED=\(seed), \(Self.iterations) inputs per format, \(records) records")
+        #expect(records > Self.iterations, "most inputs hold records; FUZZ_SEED=\(seed)")
     }
 }

@@ -78,7 +78,7 @@ struct ReportingTests {
             #expect(mode == 0o600)
         }
         let json =
-            try JSONSerialization.jsonObject(with: Data(harness.folder.read("report.json").utf8)) as? [String: Any]
+            try JSONSerialization.jsonObject(with: Data(try harness.folder.read("report.json").utf8)) as? [String: Any]
         #expect(json?["exit_code"] as? Int == 0)
         #expect((json?["counts"] as? [String: Any])?["created"] as? Int == 3)
     }

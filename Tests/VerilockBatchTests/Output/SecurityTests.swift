@@ -42,7 +42,9 @@ struct SecurityTests {
         defer { umask(previous) }
         var harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 2) + "bad,\n"])
         harness.job.outputPath = harness.folder.path + "/new/dir/out.csv"
-        _ = try await harness.run(FakeSessionsAPI())
+        let report = try await harness.run(FakeSessionsAPI())
+        #expect(report.exitCode == 0)
+        #expect(report.counts.created == 3)
         for path in [
             harness.job.ledgerPath, harness.job.outputPath, harness.job.rejectsPath, harness.job.ledgerPath + ".lock",
         ] {
@@ -68,9 +70,11 @@ struct SecurityTests {
             previous == 0
                 ? FakeSessionsAPI.error(500, code: "boom", message: "retry me") : FakeSessionsAPI.created(request)
         }
-        _ = try await BatchRunner(
+        let report = try await BatchRunner(
             job: harness.job, api: api, clock: TestClock(), jitter: { 0 }, logger: logs.logger()
         ).run()
+        #expect(report.exitCode == 0)
+        #expect(report.counts.created == 1)
         let text = logs.text
         #expect(text.contains("readable by others"))
         #expect(text.contains("retrying"))
@@ -104,12 +108,14 @@ struct SecurityTests {
     func formulasOff() async throws {
         var harness = RunnerHarness(inputs: ["a.csv": "external_id,applicant_name\n-1,=SUM(A1)\n"])
         harness.job.escapeFormulas = false
-        _ = try await harness.run(FakeSessionsAPI())
-        #expect(harness.outputRows.first?["applicant_name"] == "=SUM(A1)")
+        let first = try await harness.run(FakeSessionsAPI())
+        #expect(first.exitCode == 0)
+        #expect(try harness.outputRows.first?["applicant_name"] == "=SUM(A1)")
         harness.job.escapeFormulas = true
-        _ = try await harness.run(FakeSessionsAPI())
-        #expect(harness.outputRows.first?["applicant_name"] == "'=SUM(A1)")
-        #expect(harness.outputRows.first?["external_id"] == "'-1")
+        let second = try await harness.run(FakeSessionsAPI())
+        #expect(second.exitCode == 0)
+        #expect(try harness.outputRows.first?["applicant_name"] == "'=SUM(A1)")
+        #expect(try harness.outputRows.first?["external_id"] == "'-1")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import VerilockBatch
@@ -19,15 +20,15 @@ struct BatchRunnerTests {
         let api = FakeSessionsAPI()
         let report = try await harness.run(api)
         #expect(report.exitCode == 1)
-        #expect(harness.outputRows.map { $0["external_id"] } == ["u-1", "u-3", "4"])
+        #expect(try harness.outputRows.map { $0["external_id"] } == ["u-1", "u-3", "4"])
         #expect(
-            harness.outputRows.allSatisfy {
+            try harness.outputRows.allSatisfy {
                 $0["status"] == "created" && $0["session_url"]?.hasPrefix("https://") == true
             })
-        #expect(harness.rejectRows.map { $0["line"] } == ["3", "5", "2", "3"])
-        #expect(harness.rejectRows.map { $0["reason"] } == ["invalid", "duplicate", "invalid", "invalid"])
+        #expect(try harness.rejectRows.map { $0["line"] } == ["3", "5", "2", "3"])
+        #expect(try harness.rejectRows.map { $0["reason"] } == ["invalid", "duplicate", "invalid", "invalid"])
         #expect(api.requests.count == 3)
-        #expect(report.counts.rowsRead == harness.outputRows.count + harness.rejectRows.count)
+        #expect(try report.counts.rowsRead == harness.outputRows.count + harness.rejectRows.count)
     }
 
     @Test("a rerun of the same file sends nothing and writes the same output, all existing")
@@ -36,25 +37,34 @@ struct BatchRunnerTests {
         let api = FakeSessionsAPI()
         let first = try await harness.run(api)
         #expect(first.exitCode == 0)
-        let firstOutput = harness.outputRows
+        let firstOutput = try harness.outputRows
         let second = try await harness.run(api)
         #expect(second.exitCode == 0)
         #expect(api.requests.count == 25)
-        #expect(harness.outputRows.map { $0["session_id"] } == firstOutput.map { $0["session_id"] })
-        #expect(harness.outputRows.allSatisfy { $0["status"] == "existing" })
+        #expect(try harness.outputRows.map { $0["session_id"] } == firstOutput.map { $0["session_id"] })
+        #expect(try harness.outputRows.allSatisfy { $0["status"] == "existing" })
     }
 
     @Test("peak concurrency never exceeds the limit", arguments: [1, 3, 8])
     func concurrencyLimit(limit: Int) async throws {
         let harness = RunnerHarness(inputs: ["a.csv": Self.csv(rows: 60)], concurrency: limit)
+        let inFlight = InFlightCounter()
         let api = FakeSessionsAPI { request, _ in
-            try await Task.sleep(for: .milliseconds(1))
+            inFlight.enter()
+            defer { inFlight.leave() }
+            // Hold each request, without sleeping, until `limit` are in flight together (or give
+            // up after a bounded number of yields, and the peak below comes out short).
+            var tries = 0
+            while inFlight.peak < limit, tries < 100_000 {
+                await Task.yield()
+                tries += 1
+            }
             return FakeSessionsAPI.created(request)
         }
-        _ = try await harness.run(api)
-        #expect(api.peakConcurrency <= limit)
-        #expect(api.peakConcurrency >= 1)
-        #expect(harness.outputRows.count == 60)
+        let report = try await harness.run(api)
+        #expect(report.exitCode == 0)
+        #expect(api.peakConcurrency == limit)
+        #expect(try harness.outputRows.count == 60)
     }
 
     @Test("a revoked key stops the run with 77 after at most `concurrency` requests; nothing is lost")
@@ -64,9 +74,9 @@ struct BatchRunnerTests {
         let report = try await harness.run(api)
         #expect(report.exitCode == 77)
         #expect(api.requests.count <= 4)
-        #expect(harness.outputRows.isEmpty)
-        #expect(harness.rejectRows.count == 200)
-        #expect(harness.rejectRows.allSatisfy { $0["reason"] == "pending" })
+        #expect(try harness.outputRows.isEmpty)
+        #expect(try harness.rejectRows.count == 200)
+        #expect(try harness.rejectRows.allSatisfy { $0["reason"] == "pending" })
     }
 
     @Test("a 422 fails the row with the API's message; the rest are created")
@@ -79,13 +89,14 @@ struct BatchRunnerTests {
         }
         let report = try await harness.run(api)
         #expect(report.exitCode == 1)
-        #expect(harness.outputRows.map { $0["external_id"] } == ["u-1", "u-3"])
-        #expect(harness.rejectRows.first?["reason"] == "failed")
-        #expect(harness.rejectRows.first?["error"]?.contains("HTTP 422 validation_error: bad redirect") == true)
+        #expect(try harness.outputRows.map { $0["external_id"] } == ["u-1", "u-3"])
+        #expect(try harness.rejectRows.first?["reason"] == "failed")
+        #expect(try harness.rejectRows.first?["error"]?.contains("HTTP 422 validation_error: bad redirect") == true)
         // Unchanged data: the rerun does not send it again and reports the stored error.
-        _ = try await harness.run(api)
+        let rerun = try await harness.run(api)
+        #expect(rerun.exitCode == 1)
         #expect(api.requests.filter { $0.externalID == "u-2" }.count == 1)
-        #expect(harness.rejectRows.first?["reason"] == "failed")
+        #expect(try harness.rejectRows.first?["reason"] == "failed")
     }
 
     @Test("rows left without an answer stay pending (exit 69); the rerun resends them with the same key")
@@ -95,14 +106,14 @@ struct BatchRunnerTests {
         let failing = FakeSessionsAPI { _, _ in throw Down() }
         let first = try await harness.run(failing)
         #expect(first.exitCode == 69)
-        #expect(harness.rejectRows.allSatisfy { $0["reason"] == "pending" })
+        #expect(try harness.rejectRows.allSatisfy { $0["reason"] == "pending" })
         let firstKeys = Set(failing.requests.map(\.idempotencyKey))
         #expect(firstKeys.count == 5)
         let healthy = FakeSessionsAPI()
         let second = try await harness.run(healthy)
         #expect(second.exitCode == 0)
         #expect(Set(healthy.requests.map(\.idempotencyKey)) == firstKeys)
-        #expect(harness.outputRows.count == 5)
+        #expect(try harness.outputRows.count == 5)
     }
 
     @Test("a pending row keeps its Idempotency-Key even when the job's profile changed since")
@@ -110,10 +121,12 @@ struct BatchRunnerTests {
         var harness = RunnerHarness(inputs: ["a.csv": Self.csv(rows: 3)])
         struct Down: Error {}
         let failing = FakeSessionsAPI { _, _ in throw Down() }
-        _ = try await harness.run(failing)
+        let first = try await harness.run(failing)
+        #expect(first.exitCode == 69)
         harness.job.template.profileID = "00000000-0000-4000-8000-000000000001"
         let healthy = FakeSessionsAPI()
-        _ = try await harness.run(healthy)
+        let second = try await harness.run(healthy)
+        #expect(second.exitCode == 0)
         #expect(Set(healthy.requests.map(\.idempotencyKey)) == Set(failing.requests.map(\.idempotencyKey)))
     }
 
@@ -122,11 +135,12 @@ struct BatchRunnerTests {
         let harness = RunnerHarness(inputs: ["a.csv": Self.csv(rows: 2)])
         let now = Date(timeIntervalSince1970: 1_900_000_000)
         let api = FakeSessionsAPI { request, _ in FakeSessionsAPI.created(request, expiresAt: "2030-01-01T00:00:00Z") }
-        _ = try await harness.run(api, now: now)
+        let first = try await harness.run(api, now: now)
+        #expect(first.counts.created == 2)
         let later = FakeSessionsAPI()
         let report = try await harness.run(later, now: Date(timeIntervalSince1970: 1_950_000_000))
         #expect(report.counts.reissued == 2)
-        #expect(harness.outputRows.allSatisfy { $0["status"] == "reissued" })
+        #expect(try harness.outputRows.allSatisfy { $0["status"] == "reissued" })
         #expect(Set(later.requests.map(\.idempotencyKey)).isDisjoint(with: api.requests.map(\.idempotencyKey)))
         let ledger = try Ledger(path: harness.job.ledgerPath)
         let sessions = try ledger.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM session") }
@@ -148,5 +162,23 @@ struct BatchRunnerTests {
         let api = FakeSessionsAPI()
         await #expect(throws: InputError.self) { _ = try await harness.run(api) }
         #expect(api.requests.isEmpty)
+    }
+}
+
+/// Counts the requests in flight and the peak, across concurrent calls.
+final class InFlightCounter: Sendable {
+    private let counts = Mutex((current: 0, peak: 0))
+
+    var peak: Int { counts.withLock { $0.peak } }
+
+    func enter() {
+        counts.withLock { counts in
+            counts.current += 1
+            counts.peak = max(counts.peak, counts.current)
+        }
+    }
+
+    func leave() {
+        counts.withLock { $0.current -= 1 }
     }
 }

@@ -19,9 +19,10 @@ struct OperatorTests {
     func dryRun() async throws {
         var harness = RunnerHarness(inputs: ["a.csv": Self.messy])
         harness.job.api.rateLimit = RateLimit(requestsPerSecond: 2)
-        _ = try await harness.run(FakeSessionsAPI())
+        let first = try await harness.run(FakeSessionsAPI())
+        #expect(first.exitCode == 1)
         harness.folder.write("a.csv", Self.messy + "u-4,d@example.com\nu-5,e@example.com\n")
-        let before = harness.folder.read(harness.job.outputPath)
+        let before = try harness.folder.read(harness.job.outputPath)
         let ledger = try Ledger(path: harness.job.ledgerPath)
         let runsBefore = try ledger.status(now: Date()).runs.count
         let preview = try RunPreview.dryRun(job: harness.job, logger: Logger(label: "test"))
@@ -31,7 +32,7 @@ struct OperatorTests {
         #expect(preview.wouldReject == ["invalid": 1, "duplicate": 1])
         #expect(preview.summary.contains("2 creates at 120/min: about 1 s"))
         #expect(try ledger.status(now: Date()).runs.count == runsBefore)
-        #expect(harness.folder.read(harness.job.outputPath) == before)
+        #expect(try harness.folder.read(harness.job.outputPath) == before)
     }
 
     @Test("the ETA reads like an operator's estimate")
@@ -66,7 +67,8 @@ struct OperatorTests {
             default: return FakeSessionsAPI.created(request, expiresAt: "2099-01-01T00:00:00Z")
             }
         }
-        _ = try await harness.run(api, now: now)
+        let report = try await harness.run(api, now: now)
+        #expect(report.exitCode == 69)
         let status = try Ledger(path: harness.job.ledgerPath).status(now: now)
         #expect(status.applicants == ["created": 3, "pending": 1])
         #expect(status.expiringWithinDay == 1)
@@ -82,14 +84,14 @@ struct OperatorTests {
     func export() async throws {
         let harness = RunnerHarness(inputs: ["a.csv": Self.messy])
         let report = try await harness.run(FakeSessionsAPI())
-        let original = harness.folder.read(harness.job.outputPath)
+        let original = try harness.folder.read(harness.job.outputPath)
         let ledger = try Ledger(path: harness.job.ledgerPath)
         let copy = harness.folder.path + "/export.csv"
         try ResultFiles(
             ledger: ledger, scope: .run(report.runID), inputPaths: try ledger.inputPaths(runID: report.runID)
         )
         .writeOutput(to: copy, format: .csv, columns: OutputColumn.defaults, include: .all, escapeFormulas: true)
-        #expect(harness.folder.read(copy) == original)
+        #expect(try harness.folder.read(copy) == original)
         let all = harness.folder.path + "/all.csv"
         let count = try ResultFiles(ledger: ledger, scope: .allSessions, inputPaths: [])
             .writeOutput(to: all, format: .csv, columns: OutputColumn.defaults, include: .all, escapeFormulas: true)
@@ -100,11 +102,14 @@ struct OperatorTests {
     func includeNew() async throws {
         var harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 3)])
         harness.job.include = .new
-        _ = try await harness.run(FakeSessionsAPI())
-        #expect(harness.outputRows.count == 3)
+        let first = try await harness.run(FakeSessionsAPI())
+        #expect(first.exitCode == 0)
+        #expect(try harness.outputRows.count == 3)
         harness.folder.write("a.csv", BatchRunnerTests.csv(rows: 5))
-        _ = try await harness.run(FakeSessionsAPI())
-        #expect(harness.outputRows.map { $0["external_id"] } == ["u-4", "u-5"])
+        let second = try await harness.run(FakeSessionsAPI())
+        #expect(second.exitCode == 0)
+        #expect(second.counts.created == 2)
+        #expect(try harness.outputRows.map { $0["external_id"] } == ["u-4", "u-5"])
     }
 
     @Test(
@@ -118,12 +123,14 @@ struct OperatorTests {
         let api = FakeSessionsAPI { request, previous in
             FakeSessionsAPI.error(422, code: "validation_error", message: "refused")
         }
-        _ = try await harness.run(api)
+        let first = try await harness.run(api)
+        #expect(first.exitCode == 1)
         if changeData { harness.folder.write("a.csv", "external_id,applicant_email\nu-1,new@example.com\n") }
-        _ = try await harness.run(api)
+        let second = try await harness.run(api)
+        #expect(second.exitCode == 1)
         #expect(api.requests.count == requests)
-        #expect(harness.rejectRows.first?["reason"] == "failed")
-        #expect(harness.rejectRows.first?["error"]?.contains("refused") == true)
+        #expect(try harness.rejectRows.first?["reason"] == "failed")
+        #expect(try harness.rejectRows.first?["error"]?.contains("refused") == true)
     }
 
     @Test("without reissue, an expired link is listed in rejects as expired")
@@ -131,10 +138,11 @@ struct OperatorTests {
         var harness = RunnerHarness(inputs: ["a.csv": BatchRunnerTests.csv(rows: 2)])
         harness.job.policy.reissueExpired = false
         let api = FakeSessionsAPI { request, _ in FakeSessionsAPI.created(request, expiresAt: "2030-01-01T00:00:00Z") }
-        _ = try await harness.run(api, now: Date(timeIntervalSince1970: 1_800_000_000))
+        let first = try await harness.run(api, now: Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(first.exitCode == 0)
         let report = try await harness.run(api, now: Date(timeIntervalSince1970: 1_950_000_000))
         #expect(report.counts.expired == 2)
-        #expect(harness.rejectRows.allSatisfy { $0["reason"] == "expired" })
+        #expect(try harness.rejectRows.allSatisfy { $0["reason"] == "expired" })
         #expect(api.requests.count == 2)
     }
 
@@ -146,7 +154,8 @@ struct OperatorTests {
         let api = FakeSessionsAPI { request, _ in
             FakeSessionsAPI.created(request, expiresAt: Timestamp.string(now.addingTimeInterval(4 * 3600)))
         }
-        _ = try await harness.run(api, now: now)
+        let first = try await harness.run(api, now: now)
+        #expect(first.counts.created == 1)
         let report = try await harness.run(api, now: now)
         #expect(report.counts.reissued == 1)
     }
@@ -173,11 +182,13 @@ struct PassThroughTests {
         var harness = harness()
         harness.job.outputColumns = ["external_id", "plan", "session_url", "status"].map(OutputColumn.init(name:))
         harness.job.mapping.passthrough = ["plan"]
-        _ = try await harness.run(FakeSessionsAPI())
-        #expect(harness.outputRows.map { $0["plan"] } == ["pro", "team"])
-        _ = try await harness.run(FakeSessionsAPI())
-        #expect(harness.outputRows.map { $0["plan"] } == ["pro", "team"])
-        #expect(harness.outputRows.map { $0["status"] } == ["existing", "existing"])
+        let first = try await harness.run(FakeSessionsAPI())
+        #expect(first.exitCode == 1)
+        #expect(try harness.outputRows.map { $0["plan"] } == ["pro", "team"])
+        let second = try await harness.run(FakeSessionsAPI())
+        #expect(second.exitCode == 1)
+        #expect(try harness.outputRows.map { $0["plan"] } == ["pro", "team"])
+        #expect(try harness.outputRows.map { $0["status"] } == ["existing", "existing"])
     }
 
     @Test("a pass-through column missing from a CSV header stops the run before anything is sent")
@@ -192,29 +203,32 @@ struct PassThroughTests {
     @Test("the rejects file carries the input's columns; fixed, it can be fed back in")
     func feedBack() async throws {
         var harness = harness()
-        _ = try await harness.run(FakeSessionsAPI())
-        let rejects = harness.rejectRows
+        let first = try await harness.run(FakeSessionsAPI())
+        #expect(first.exitCode == 1)
+        let rejects = try harness.rejectRows
         #expect(rejects.count == 1)
         #expect(rejects.first?["user_id"] == "p-2")
         #expect(rejects.first?["email"] == "not-an-email")
         #expect(rejects.first?["plan"] == "free")
         // The operator fixes the address in the rejects file and runs it as the input.
-        let fixed = harness.folder.read(harness.job.rejectsPath).replacingOccurrences(
+        let fixed = try harness.folder.read(harness.job.rejectsPath).replacingOccurrences(
             of: "not-an-email", with: "b@example.com")
         harness.folder.write("fixed.csv", fixed)
         harness.job.inputs = [harness.folder.path + "/fixed.csv"]
         let report = try await harness.run(FakeSessionsAPI())
         #expect(report.exitCode == 0)
-        #expect(harness.outputRows.map { $0["external_id"] } == ["p-2"])
+        #expect(try harness.outputRows.map { $0["external_id"] } == ["p-2"])
     }
 }
 
 @Suite("Shards")
 struct ShardTests {
     @Test("K/N parses for 1 <= K <= N only")
-    func parsing() {
-        #expect(Shard(parsing: "2/3") == Shard(parsing: "2/3"))
-        #expect(Shard(parsing: "2/3")?.index == 2)
+    func parsing() throws {
+        let shard = try #require(Shard(parsing: "2/3"))
+        #expect(shard.index == 2)
+        #expect(shard.count == 3)
+        #expect(Shard(parsing: "1/1").map { [$0.index, $0.count] } == [1, 1])
         for bad in ["0/3", "4/3", "1/0", "x/2", "1", "1/2/3"] { #expect(Shard(parsing: bad) == nil) }
     }
 
@@ -232,7 +246,7 @@ struct ShardTests {
             harness.job.shard = Shard(parsing: "\(index)/\(count)")
             let api = FakeSessionsAPI()
             let report = try await harness.run(api)
-            let ids = harness.outputRows.compactMap { $0["external_id"] }
+            let ids = try harness.outputRows.compactMap { $0["external_id"] }
             #expect(Set(api.requests.map(\.externalID)) == Set(ids))
             #expect(report.otherShards + report.counts.rowsRead == 101)
             seen += ids

@@ -47,8 +47,8 @@ struct RateAndRetryTests {
         #expect(report.exitCode == 69)
         #expect(report.stoppedBecause?.contains("unavailable past the retry budget") == true)
         #expect(api.requests.count < 40)
-        #expect(harness.rejectRows.count == 200)
-        #expect(harness.rejectRows.allSatisfy { $0["reason"] == "pending" })
+        #expect(try harness.rejectRows.count == 200)
+        #expect(try harness.rejectRows.allSatisfy { $0["reason"] == "pending" })
     }
 
     @Test("a 5xx storm also trips the breaker; a rerun against a healthy API completes with the same keys")
@@ -71,8 +71,8 @@ struct RateAndRetryTests {
         #expect(report.exitCode == 78)
         #expect(report.stoppedBecause?.contains(harness.job.template.profileID) == true)
         #expect(api.requests.count <= 3 + 2)
-        #expect(harness.outputRows.isEmpty)
-        #expect(harness.rejectRows.count == 100)
+        #expect(try harness.outputRows.isEmpty)
+        #expect(try harness.rejectRows.count == 100)
     }
 
     @Test("a 404 after successes fails only that row")
@@ -99,7 +99,9 @@ struct RateAndRetryTests {
                 response.rateLimitLimit = 600
                 return response
             }, clock: clock)
-        _ = try await harness.run(api, clock: clock)
+        let report = try await harness.run(api, clock: clock)
+        #expect(report.exitCode == 0)
+        #expect(report.counts.created == 61)
         // At 120/min the 61 creates would take 30 s; following the server's 600/min, about 6 s.
         #expect(clock.now.offset < .seconds(10))
         #expect(clock.now.offset >= .seconds(5))
@@ -116,7 +118,9 @@ struct RateAndRetryTests {
                 response.rateLimitLimit = 60
                 return response
             }, clock: clock)
-        _ = try await harness.run(api, clock: clock)
+        let report = try await harness.run(api, clock: clock)
+        #expect(report.exitCode == 0)
+        #expect(report.counts.created == 61)
         // 61 requests at 1/s (with 1% headroom) take about a minute, not six seconds.
         #expect(clock.now.offset >= .seconds(55))
     }

@@ -28,21 +28,37 @@ struct RunnerHarness {
         ).run()
     }
 
-    /// The output file's rows as dictionaries by column name.
-    var outputRows: [[String: String]] { Self.rows(job.outputPath) }
-    /// The rejects file's rows as dictionaries by column name.
-    var rejectRows: [[String: String]] { Self.rows(job.rejectsPath) }
+    /// The output file's rows as dictionaries by column name; a missing file throws.
+    var outputRows: [[String: String]] { get throws { try Self.rows(job.outputPath) } }
+    /// The rejects file's rows as dictionaries by column name; a missing file throws.
+    var rejectRows: [[String: String]] { get throws { try Self.rows(job.rejectsPath) } }
 
-    /// The records of the CSV file at `path` (read with the tool's own RFC 4180 reader).
-    static func rows(_ path: String) -> [[String: String]] {
-        guard let source = try? ByteChunkReader(path: path), var reader = try? CSVReader(source: source) else {
-            return []
+    /// The records of the CSV file at `path` (read with the tool's own RFC 4180 reader). A missing
+    /// or unreadable file, a read error or a malformed record throws: a test must not pass because
+    /// nothing was written.
+    static func rows(_ path: String) throws -> [[String: String]] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ResultFileError(path: path, reason: "the run did not write this file")
         }
+        var reader = try CSVReader(source: try ByteChunkReader(path: path))
         var rows: [[String: String]] = []
-        while let record = try? reader.next() {
-            guard case .cells(let cells) = record.content else { continue }
+        while let record = try reader.next() {
+            guard case .cells(let cells) = record.content else {
+                throw ResultFileError(path: path, reason: "line \(record.line): \(record.content)")
+            }
+            guard cells.count == reader.header.count else {
+                throw ResultFileError(
+                    path: path, reason: "line \(record.line): \(cells.count) cells for \(reader.header.count) columns")
+            }
             rows.append(Dictionary(uniqueKeysWithValues: zip(reader.header, cells)))
         }
         return rows
     }
+}
+
+/// A file the run should have written is missing or not a well-formed CSV.
+struct ResultFileError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "\(path): \(reason)" }
 }

@@ -169,8 +169,9 @@ struct SettlementTests {
     @Test("lookup: a row attempted by a dead run is looked up first; an earlier generation's session is not adopted")
     func lookupSkipsKnownSessions() async throws {
         let api = FakeSessionsAPI()
-        _ = try await api.createSession(
+        let earlier = try await api.createSession(
             CreateSessionRequest(externalID: "u-1", idempotencyKey: "vb1-generation1", body: []))
+        #expect(earlier.status == 201)
         let known = Set(try await Self.ids(api))
         #expect(known.count == 1)
         let result = await sender(api, mode: .lookup).send(pending(attempted: true, known: known))

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A fresh folder per test, removed when the value is released.
 final class TemporaryDirectory: Sendable {
@@ -23,13 +24,16 @@ final class TemporaryDirectory: Sendable {
     @discardableResult
     func write(_ name: String, bytes: [UInt8]) -> String {
         let file = path + "/" + name
-        _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
+        if !FileManager.default.createFile(atPath: file, contents: Data(bytes)) {
+            Issue.record("could not write \(file)")
+        }
         return file
     }
 
-    /// The contents of `name` (a path inside the folder, or absolute).
-    func read(_ name: String) -> String {
+    /// The contents of `name` (a path inside the folder, or absolute); a missing or unreadable
+    /// file throws.
+    func read(_ name: String) throws -> String {
         let file = name.hasPrefix("/") ? name : path + "/" + name
-        return (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        return try String(contentsOfFile: file, encoding: .utf8)
     }
 }
