@@ -14,7 +14,10 @@ struct ExactlyOnceTests {
         let folder = NSTemporaryDirectory() + "verilock-once-" + UUID().uuidString
         let rows: Int
 
-        init(rows: Int, settlement: String = "idempotency-key", timeout: String = "5s", concurrency: Int = 8) throws {
+        /// - Parameter settlement: `unknown_outcome`; nil leaves it to the default.
+        init(
+            rows: Int, settlement: String? = "idempotency-key", timeout: String = "5s", concurrency: Int = 8
+        ) throws {
             self.rows = rows
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let text =
@@ -33,7 +36,9 @@ struct ExactlyOnceTests {
                   concurrency: \(concurrency)
                   timeout: \(timeout)
                   max_attempts: 10
-                  unknown_outcome: \(settlement)
+                \(settlement.map { "  unknown_outcome: \($0)" } ?? "")
+                policy:
+                  retry_failed: changed
                 ledger: state/ledger.sqlite
                 output:
                   file: out/output.csv
@@ -68,7 +73,8 @@ struct ExactlyOnceTests {
     }
 
     static func simulator(
-        faults: FaultInjection = FaultInjection(), latency: Int = 0, idempotency: Bool = true
+        faults: FaultInjection = FaultInjection(), latency: Int = 0, idempotency: Bool = true,
+        lookupEndpoint: Bool = true
     ) async throws -> SimulatorProcess {
         var arguments = [
             "--profiles", profile, "--rate-limit", "60000/min", "--latency", String(latency),
@@ -77,6 +83,7 @@ struct ExactlyOnceTests {
             "--slow-ms", String(faults.slowMilliseconds), "--seed", String(faults.seed),
         ]
         if !idempotency { arguments.append("--no-idempotency") }
+        if !lookupEndpoint { arguments.append("--no-lookup-endpoint") }
         return try await SimulatorProcess(arguments)
     }
 

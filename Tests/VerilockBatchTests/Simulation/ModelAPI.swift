@@ -83,7 +83,7 @@ final class ModelAPI: Sendable {
 
     private struct State {
         var behaviour: Behaviour
-        var dice: SimulationRandom
+        var dice: SplitMix64
         var sessions: [Session] = []
         var keys: [String: KeyRecord] = [:]
         var rateLimitedUntil = Duration.zero
@@ -114,7 +114,7 @@ final class ModelAPI: Sendable {
         self.clock = clock
         self.executor = executor
         self.timeout = timeout
-        state = Mutex(State(behaviour: .healthy, dice: SimulationRandom(seed: seed ^ 0xA5A5_5A5A)))
+        state = Mutex(State(behaviour: .healthy, dice: SplitMix64(seed: seed ^ 0xA5A5_5A5A)))
     }
 
     /// The server's behaviour from now on.
@@ -145,7 +145,7 @@ final class ModelAPI: Sendable {
         return epoch0.addingTimeInterval(Double(seconds) + Double(atto) / 1e18)
     }
 
-    private func roll(_ body: (inout SimulationRandom, Behaviour) -> Fault?) -> Fault? {
+    private func roll(_ body: (inout SplitMix64, Behaviour) -> Fault?) -> Fault? {
         state.withLock { state in body(&state.dice, state.behaviour) }
     }
 

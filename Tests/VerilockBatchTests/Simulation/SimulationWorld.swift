@@ -35,7 +35,7 @@ struct SimulationWorld {
     /// Runs the seed to its end, on the calling thread (not a thread of the cooperative pool).
     func run() -> Result {
         var result = Result(seed: seed)
-        var random = SimulationRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let clock = SimulationClock()
         let executor = SimulationExecutor(clock: clock)
         let timeout = Duration.seconds(2)
