@@ -22,6 +22,10 @@ struct RunnerHarness {
     }
 
     func run(_ api: FakeSessionsAPI, now: Date = Date(), clock: TestClock = TestClock()) async throws -> RunReport {
+        try await run(api: api, now: now, clock: clock)
+    }
+
+    func run(api: any SessionsAPI, now: Date = Date(), clock: TestClock = TestClock()) async throws -> RunReport {
         try await BatchRunner(
             job: job, api: api, clock: clock, now: { now }, jitter: { 0.5 },
             logger: Logger(label: "test")
