@@ -229,3 +229,90 @@ struct SettlementTests {
         #expect(api.requests.count == 1)
     }
 }
+
+@Suite("Lookups under the rate machinery")
+struct LookupRateTests {
+    let clock = TestClock()
+
+    func sender(_ api: any SessionsAPI, limiter: RateLimiter<TestClock>, maxAttempts: Int = 3) -> SessionSender<
+        TestClock
+    > {
+        SessionSender(
+            api: api, limiter: limiter, policy: RetryPolicy(maxAttempts: maxAttempts), unknownOutcome: .auto,
+            clock: clock, jitter: { 1 }, now: { Date(timeIntervalSince1970: 0) }, logger: Logger(label: "test"))
+    }
+
+    static let attempted = PendingCreate(
+        rowID: 1, request: CreateSessionRequest(externalID: "u-1", idempotencyKey: "vb1-k", body: []),
+        generation: 1, attempted: true)
+
+    @Test("a lookup's 429 pauses every request for its Retry-After and is not a failed attempt")
+    func lookupRateLimited() async throws {
+        let calls = Mutex(0)
+        let api = ScriptedLookupAPI(inner: FakeSessionsAPI()) { id in
+            let call = calls.withLock { calls in
+                calls += 1
+                return calls
+            }
+            guard call > 2 else {
+                return FakeSessionsAPI.error(429, code: "rate_limit_exceeded", message: "slow", retryAfter: "5")
+            }
+            return APIResponse(
+                status: 200,
+                body: Array(
+                    #"{"data":[{"id":"ses_1","external_id":"\#(id)","session_url":"https://verilock.io/v/1"}]}"#.utf8))
+        }
+        let limiter = RateLimiter(requestsPerSecond: 1000, burst: 10, clock: clock)
+        // One attempt only: the 429s must not count as failed attempts.
+        let result = await sender(api, limiter: limiter, maxAttempts: 1).send(Self.attempted)
+        #expect(
+            result.outcome
+                == .created(
+                    CreatedSession(
+                        id: "ses_1", sessionToken: nil, sessionURL: "https://verilock.io/v/1", status: nil,
+                        expiresAt: nil)))
+        #expect(result.statuses == [429, 429, 200])
+        #expect(result.rateLimited == 2)
+        #expect(clock.sleeps.filter { $0 >= .seconds(4) }.count == 2, "sleeps: \(clock.sleeps)")
+        #expect(api.inner.requests.isEmpty)
+    }
+
+    @Test("a lookup answer's X-RateLimit-Limit slows the limiter like a create's")
+    func lookupRateHeaders() async throws {
+        let api = ScriptedLookupAPI(inner: FakeSessionsAPI()) { _ in
+            APIResponse(status: 200, rateLimitLimit: 60, body: Array(#"{"data":[]}"#.utf8))
+        }
+        let limiter = RateLimiter(requestsPerSecond: 100, burst: 10, clock: clock)
+        let result = await sender(api, limiter: limiter).send(Self.attempted)
+        guard case .created = result.outcome else {
+            Issue.record("expected created after an empty lookup, got \(result.outcome)")
+            return
+        }
+        #expect(await limiter.requestsPerSecond <= 1)
+        #expect(api.inner.requests.count == 1)
+    }
+
+    @Test("a 503 without Retry-After pauses every request for the backoff delay")
+    func unavailablePausesAll() async throws {
+        let api = FakeSessionsAPI { request, previous in
+            previous == 0
+                ? FakeSessionsAPI.error(503, code: "unavailable", message: "busy") : FakeSessionsAPI.created(request)
+        }
+        let limiter = RateLimiter(requestsPerSecond: 1000, burst: 10, clock: clock)
+        let fresh = PendingCreate(
+            rowID: 1, request: CreateSessionRequest(externalID: "u-1", idempotencyKey: "vb1-k", body: []),
+            generation: 1)
+        let sending = SessionSender(
+            api: api, limiter: limiter, policy: RetryPolicy(maxAttempts: 3), unknownOutcome: .idempotencyKey,
+            clock: clock, jitter: { 1 }, now: { Date(timeIntervalSince1970: 0) }, logger: Logger(label: "test"))
+        let result = await sending.send(fresh)
+        guard case .created = result.outcome else {
+            Issue.record("expected created, got \(result.outcome)")
+            return
+        }
+        #expect(result.statuses == [503, 201])
+        // One wait of the backoff delay, in the limiter (every worker waits), not a sleep of the
+        // row's own on top.
+        #expect(clock.sleeps.filter { $0 > .zero } == [.milliseconds(500)], "sleeps: \(clock.sleeps)")
+    }
+}

@@ -4,7 +4,8 @@ import Testing
 /// The deterministic simulation of the whole pipeline (``SimulationWorld``), over many seeds.
 ///
 /// `SIM_SEEDS=N` runs N seeds (300 by default) from `SIM_FIRST_SEED` (1); `SIM_SEED=S` runs
-/// one seed and prints its schedule: the server, the job, every run, crash and fault.
+/// one seed and prints its schedule: the server, the job, every run, crash and fault;
+/// `SIM_TRACE_FILE=PATH` writes every seed's schedule there, to compare two runs.
 @Suite("Deterministic simulation")
 struct DeterministicSimulationTests {
     static var seeds: [UInt64] {
@@ -45,6 +46,10 @@ struct DeterministicSimulationTests {
         let hits = ModelAPI.Fault.allCases.map { "\($0.rawValue) \(tally[$0] ?? 0)" }.joined(separator: ", ")
         let failing = results.filter { !$0.violations.isEmpty }
         print("simulation: \(results.count) seeds, \(failing.count) with violations; seeds hitting each: \(hits)")
+        if let trace = ProcessInfo.processInfo.environment["SIM_TRACE_FILE"] {
+            let text = results.map { $0.schedule.joined(separator: "\n") }.joined(separator: "\n\n") + "\n"
+            try text.write(toFile: trace, atomically: true, encoding: .utf8)
+        }
         if seeds.count == 1, let only = results.first {
             print(only.schedule.joined(separator: "\n"))
         }
