@@ -135,12 +135,13 @@ struct ExactlyOnceTests {
         let simulator = try await Self.simulator(latency: 30)
         let scenario = try Scenario(rows: 300, concurrency: 4)
         defer { scenario.remove() }
-        var generator = SystemRandomNumberGenerator()
+        // Kill points, in requests after the last kill: fixed, so a failure replays the same way.
+        let killAfter = [37, 8, 50, 21]
         var kills = 0
-        for _ in 0..<4 {
-            // Kill at a random point while requests are being sent: after 5 to 50 more of them.
+        for after in killAfter {
+            // Kill while requests are being sent: after `after` more of them.
             let seen = try await simulator.stats().requests
-            let target = seen + Int.random(in: 5...50, using: &generator)
+            let target = seen + after
             let run = try scenario.start(simulator)
             let reached = try await eventually(tries: 15_000, pause: .milliseconds(2)) {
                 try await simulator.stats().requests >= target || run.hasExited
