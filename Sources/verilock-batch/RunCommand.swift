@@ -120,8 +120,8 @@ struct RunCommand: AsyncParsableCommand {
         let result: Result<RunReport, any Error>
         do {
             let runner = BatchRunner(
-                job: job, api: api, clock: ContinuousClock(), control: control, progress: progress.update,
-                logger: logger)
+                job: job, api: api, clock: ContinuousClock(), control: control, secrets: [key],
+                progress: progress.update, logger: logger)
             result = .success(try await runner.run())
         } catch {
             result = .failure(error)

@@ -8,6 +8,8 @@ public enum APIError: Error, Sendable, Equatable {
     case missingKey(source: String)
     /// The key file cannot be read.
     case unreadableKeyFile(path: String, reason: String)
+    /// The key (from `source`) is not one line without whitespace or control characters.
+    case malformedKey(source: String, reason: String)
     /// The base URL is not https (and not loopback), or not a URL.
     case insecureBaseURL(String)
     /// A production key was given to the simulator.
@@ -28,10 +30,14 @@ extension APIError: LocalizedError, CustomStringConvertible {
                 + "the key's environment (qi_live_ or qi_test_) and the account's balance; nothing more was sent"
         case .missingKey(let source):
             "no API key: set \(source) (the key never goes in a job file or a flag)"
+        case .malformedKey(let source, let reason):
+            "the API key in \(source) holds \(reason): a key is one line without spaces; fix \(source) "
+                + "(the key is not shown)"
         case .unreadableKeyFile(let path, let reason):
             "cannot read the API key file \(path): \(reason)"
         case .insecureBaseURL(let url):
-            "base URL \(url) is not allowed: it must be an https URL (plain http only for loopback hosts)"
+            "URL \(Self.withoutUserInfo(url)) is not allowed: it must be an https URL (plain http only for "
+                + "127.0.0.0/8, [::1] and localhost), and a base URL has no query, fragment or user info"
         case .unavailable(let failure):
             "the API stayed unavailable past the retry budget (last answer: \(failure.summary)); stopped cleanly, "
                 + "the rows not yet answered stay pending: run the same command again later"
@@ -48,4 +54,12 @@ extension APIError: LocalizedError, CustomStringConvertible {
     }
 
     public var errorDescription: String? { description }
+
+    /// `text` with any user info (`user:password@`) cut out, for messages.
+    static func withoutUserInfo(_ text: String) -> String {
+        guard let at = text.firstIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound <= at,
+            !text[scheme.upperBound..<at].contains("/")
+        else { return text }
+        return String(text[..<scheme.upperBound]) + "[user info removed]@" + String(text[text.index(after: at)...])
+    }
 }

@@ -11,7 +11,7 @@ public final class Pinger: Sendable {
 
     /// A pinger for `url` (checked like a base URL: https, or http on loopback).
     public init(url: String, logger: Logger) throws(APIError) {
-        var base = try APISettings.validateBaseURL(url).absoluteString
+        var base = try APISettings.validateURL(url).absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.url = base
         self.client = HTTPClient(eventLoopGroupProvider: .singleton)

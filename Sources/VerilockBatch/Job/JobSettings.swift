@@ -159,14 +159,35 @@ public struct APISettings: Sendable, Equatable {
     /// Defaults.
     public init() {}
 
-    /// Checks that `text` is an https URL, or http on a loopback host; returns it as a URL.
+    /// Checks that `text` is an https URL, or http on a loopback host, with no query, fragment
+    /// or user info; returns it as a URL.
     public static func validateBaseURL(_ text: String) throws(APIError) -> URL {
+        let url = try validateURL(text)
+        guard url.query == nil, url.fragment == nil, url.user == nil, url.password == nil,
+            !text.contains("?"), !text.contains("#")
+        else { throw .insecureBaseURL(text) }
+        return url
+    }
+
+    /// Checks that `text` is an https URL, or http on a loopback host (decided on the parsed
+    /// host: a literal 127.0.0.0/8 or ::1 address, or `localhost`; never by prefix).
+    public static func validateURL(_ text: String) throws(APIError) -> URL {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased(),
             !host.isEmpty
         else { throw .insecureBaseURL(text) }
-        let loopback = host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-        guard scheme == "https" || (scheme == "http" && loopback) else { throw .insecureBaseURL(text) }
+        guard scheme == "https" || (scheme == "http" && isLoopback(host: host)) else { throw .insecureBaseURL(text) }
         return url
+    }
+
+    /// Whether `host` (as URL parsing gives it) is a loopback address or `localhost`.
+    static func isLoopback(host: String) -> Bool {
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "127" else { return false }
+        return parts.allSatisfy { part in
+            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
+                && (Int(part) ?? 256) <= 255
+        }
     }
 }
 

@@ -23,6 +23,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
     let now: @Sendable () -> Date
     let jitter: @Sendable () -> Double
     let control: RunControl
+    let redaction: ErrorRedaction
     let progress: @Sendable (RunProgress) -> Void
     let logger: Logger
 
@@ -39,10 +40,12 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         now: @escaping @Sendable () -> Date = { Date() },
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         control: RunControl = RunControl(),
+        secrets: [String] = [],
         progress: @escaping @Sendable (RunProgress) -> Void = { _ in },
         logger: Logger
     ) {
         self.control = control
+        self.redaction = ErrorRedaction(secrets: secrets)
         self.progress = progress
         self.job = job
         self.api = api
@@ -126,6 +129,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
                     return false
                 }
             },
+            redaction: redaction,
             logger: runLogger
         )
         let sendStart = clock.now

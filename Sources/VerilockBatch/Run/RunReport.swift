@@ -102,7 +102,9 @@ public enum ExitStatus: Int32, Sendable {
             switch error {
             case .keyRefused: self = .keyRefused
             case .unavailable: self = .unavailable
-            case .missingKey, .unreadableKeyFile, .insecureBaseURL, .liveKeyWithSimulator, .unknownProfile, .redirected:
+            case .missingKey, .unreadableKeyFile, .malformedKey, .insecureBaseURL, .liveKeyWithSimulator,
+                .unknownProfile,
+                .redirected:
                 self = .invalidJob
             }
         case let error as RunInterrupted:

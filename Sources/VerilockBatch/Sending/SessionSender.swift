@@ -52,6 +52,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     let jitter: @Sendable () -> Double
     let now: @Sendable () -> Date
     let willSend: @Sendable (PendingCreate, Date) -> Bool
+    let redaction: ErrorRedaction
     let logger: Logger
 
     /// A sender over the given collaborators.
@@ -73,6 +74,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         now: @escaping @Sendable () -> Date = { Date() },
         willSend: @escaping @Sendable (PendingCreate, Date) -> Bool = { _, _ in true },
+        redaction: ErrorRedaction = ErrorRedaction(),
         logger: Logger
     ) {
         self.api = api
@@ -87,6 +89,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         self.jitter = jitter
         self.now = now
         self.willSend = willSend
+        self.redaction = redaction
         self.logger = logger
     }
 
@@ -115,7 +118,28 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                 + "the request id"
             result.outcome = .failed(final)
         }
-        return result
+        return redacted(result, personal: ErrorRedaction.personalValues(of: pending.request.body))
+    }
+
+    /// `result` with every failure in it passed through ``ErrorRedaction``: nothing the API
+    /// echoed of the key or the row leaves the sender.
+    private func redacted(_ result: SendResult, personal: [String]) -> SendResult {
+        var copy = result
+        switch result.outcome {
+        case .created: break
+        case .failed(let failure): copy.outcome = .failed(redaction.redact(failure, personal: personal))
+        case .unresolved(let failure): copy.outcome = .unresolved(redaction.redact(failure, personal: personal))
+        }
+        switch result.stop {
+        case .keyRefused(let failure)?: copy.stop = .keyRefused(redaction.redact(failure, personal: personal))
+        case .unavailable(let failure)?: copy.stop = .unavailable(redaction.redact(failure, personal: personal))
+        case .unknownProfile(let profileID, let failure)?:
+            copy.stop = .unknownProfile(profileID: profileID, failure: redaction.redact(failure, personal: personal))
+        case .redirected(let status, let location)?:
+            copy.stop = .redirected(status: status, location: location.map { redaction.redact($0, personal: personal) })
+        default: break
+        }
+        return copy
     }
 
     private func send(_ pending: PendingCreate, into result: inout SendResult) async throws(APIError) {
