@@ -89,6 +89,71 @@ public enum JobLoader {
         if let value = overrides.shard { job.shard = value }
     }
 
+    /// The most YAML nodes a job file may hold.
+    static let maxNodes = 20_000
+
+    /// Refuses anchors and aliases (`&name`, `*name`: a few nested aliases expand into millions
+    /// of nodes), and files of more than `budget` nodes. Stops at the first anchored node, so
+    /// it never walks an expansion.
+    static func refuseAnchors(_ node: Node, file: String, budget: inout Int) throws(JobError) {
+        budget -= 1
+        guard budget >= 0 else {
+            throw .invalidValue(
+                path: file, line: node.mark?.line, key: "job",
+                message: "more than \(maxNodes) YAML values once aliases (*name) are expanded: job files may "
+                    + "not use YAML anchors and aliases; write the values out")
+        }
+        if case .alias = node { throw anchorError(node, file: file) }
+        if node.anchor != nil { throw anchorError(node, file: file) }
+        switch node {
+        case .sequence(let sequence):
+            for item in sequence { try refuseAnchors(item, file: file, budget: &budget) }
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                try refuseAnchors(key, file: file, budget: &budget)
+                try refuseAnchors(value, file: file, budget: &budget)
+            }
+        case .scalar, .alias: break
+        }
+    }
+
+    /// The first line (1-based) holding a YAML anchor or alias: `&name` or `*name` where a node
+    /// starts (at the start of a line, or after `: `, `- `, `[`, `{` or `,`), outside quotes and
+    /// comments.
+    static func anchorLine(in yaml: String) -> Int? {
+        for (index, line) in yaml.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var quote: Character?
+            var previous: Character?
+            var beforeSpace: Character?
+            for character in line {
+                if let open = quote {
+                    if character == open { quote = nil }
+                    previous = character
+                    continue
+                }
+                if character == "\"" || character == "'" {
+                    quote = character
+                } else if character == "#" && (previous == nil || previous == " ") {
+                    break
+                } else if character == "&" || character == "*" {
+                    let nodeStart =
+                        previous == nil || previous == "[" || previous == "{" || previous == ","
+                        || (previous == " " && [nil, ":", "-", "[", "{", ","].contains(beforeSpace))
+                    if nodeStart { return index + 1 }
+                }
+                if character != " " { beforeSpace = character }
+                previous = character
+            }
+        }
+        return nil
+    }
+
+    private static func anchorError(_ node: Node, file: String) -> JobError {
+        .invalidValue(
+            path: file, line: node.mark?.line, key: "job",
+            message: "YAML anchors and aliases (&name, *name) are not allowed in job files: write the values out")
+    }
+
     // swiftlint:disable:next function_body_length
     static func apply(yaml: String, file: String, to job: inout JobConfiguration) throws(JobError) {
         let root: Node?
@@ -98,6 +163,14 @@ public enum JobLoader {
             throw .unreadable(path: file, reason: "not valid YAML: \(error)")
         }
         guard let root else { throw .unreadable(path: file, reason: "the file is empty") }
+        if let line = Self.anchorLine(in: yaml) {
+            throw .invalidValue(
+                path: file, line: line, key: "job",
+                message: "YAML anchors and aliases (&name, *name) are not allowed in job files: write the values out "
+                    + "(quote a value that starts with & or *)")
+        }
+        var budget = Self.maxNodes
+        try refuseAnchors(root, file: file, budget: &budget)
         let top = try YAMLMapping(root, file: file, prefix: "", allowed: topKeys)
         if let name = try top.string("name") { job.name = name }
         if let input = try top.mapping("input", allowed: inputKeys) {
@@ -206,6 +279,16 @@ public enum JobLoader {
             .invalidValue(path: file, line: nil, key: key, message: message)
         }
         if job.inputs.isEmpty { throw invalid("input.files", "no input files: name them in the job or with --input") }
+        if job.name.isEmpty || job.name == "." || job.name == ".." || job.name.contains("/")
+            || RowValidation.hasControlCharacter(job.name)
+        {
+            throw invalid(
+                "name",
+                "\(RowValidation.quoted(job.name)) is not a file name: no '/', no control characters, not . or ..")
+        }
+        if let problem = RowValidation.metadataProblem(job.template.metadata) {
+            throw invalid("session.metadata", problem)
+        }
         if UUID(uuidString: job.template.profileID) == nil {
             throw invalid(
                 "session.profile_id",

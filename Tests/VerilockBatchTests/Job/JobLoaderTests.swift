@@ -124,3 +124,53 @@ struct JobLoaderTests {
         #expect(RateLimit(parsing: text)?.requestsPerSecond == perSecond)
     }
 }
+
+@Suite("Job files that try to hurt")
+struct HostileJobTests {
+    static let head =
+        "name: t\ninput:\n  files: [in.csv]\nsession:\n  profile_id: 7f3c2a10-5d4e-4b8a-9c61-2e0f8d9b3a47\n"
+
+    @Test("nested YAML aliases are refused before they expand")
+    func aliasBomb() throws {
+        var lines = [Self.head + "  metadata:", #"    a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]"#]
+        for level in 1...9 {
+            lines.append(
+                "    a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ",")
+                    + "]")
+        }
+        var job = JobConfiguration()
+        do {
+            try JobLoader.apply(yaml: lines.joined(separator: "\n") + "\n", file: "bomb.yaml", to: &job)
+            Issue.record("the alias bomb was accepted")
+        } catch {
+            #expect(error.description.contains("aliases"))
+            #expect(ExitStatus(for: error) == .invalidJob)
+        }
+    }
+
+    @Test(
+        "an alias of a plain value is refused too",
+        arguments: ["  redirect_url: &u https://a.example\n  metadata: {x: *u}\n"])
+    func simpleAlias(session: String) throws {
+        var job = JobConfiguration()
+        #expect(throws: JobError.self) { try JobLoader.apply(yaml: Self.head + session, file: "a.yaml", to: &job) }
+    }
+
+    @Test("job metadata over 16 KiB is refused like a row's", arguments: [17 * 1024])
+    func bigTemplateMetadata(size: Int) throws {
+        var job = JobConfiguration()
+        try JobLoader.apply(
+            yaml: Self.head + "  metadata: {blob: \"\(String(repeating: "a", count: size))\"}\n", file: "a.yaml",
+            to: &job)
+        job.inputs = ["in.csv"]
+        #expect(throws: JobError.self) { try JobLoader.check(job, file: "a.yaml") }
+    }
+
+    @Test("a job name is a file name", arguments: ["../up", "a/b", "..", ".", "tab\there", ""])
+    func badNames(name: String) throws {
+        var job = JobConfiguration()
+        try JobLoader.apply(yaml: Self.head, file: "a.yaml", to: &job)
+        job.name = name
+        #expect(throws: JobError.self) { try JobLoader.check(job, file: "a.yaml") }
+    }
+}
