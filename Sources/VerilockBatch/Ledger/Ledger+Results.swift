@@ -201,18 +201,22 @@ extension Ledger {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT r.outcome, a.state, count(*) FROM run_row r LEFT JOIN applicant a
+                    SELECT r.outcome, a.state, coalesce(i.carried, 0), count(*) FROM run_row r LEFT JOIN applicant a
                         ON a.external_id = r.external_id AND r.outcome IN \(Self.sentOutcomes)
-                    WHERE r.run_id = ? GROUP BY r.outcome, a.state
+                    LEFT JOIN run_input i ON i.run_id = r.run_id AND i.file_index = r.file_index
+                    WHERE r.run_id = ? GROUP BY r.outcome, a.state, coalesce(i.carried, 0)
                     """,
                 arguments: [runID]
             )
             for row in rows {
                 let outcome: String = row[0]
                 let state: String? = row[1]
-                let count: Int = row[2]
+                let carried: Bool = row[2]
+                let count: Int = row[3]
                 let planned = PlannedOutcome(rawValue: outcome)
-                if planned == .carried {
+                // A carried-over row may have become `reissue` or `expired` since; its file says
+                // it came from an earlier run.
+                if carried {
                     counts.carriedOver += count
                 } else {
                     counts.rowsRead += count

@@ -64,7 +64,7 @@ final class ModelAPI: Sendable {
         case crash = "crash"
         case dataChanged = "data changed"
         case rowsDropped = "rows dropped (carried over)"
-        case expiredOnArrival = "expired link"
+        case timePassed = "hours passed (links expire)"
     }
 
     struct Session: Sendable {

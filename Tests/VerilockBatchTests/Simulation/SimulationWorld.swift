@@ -200,6 +200,7 @@ struct SimulationWorld {
                 random.chance(0.3)
                 ? Int64.random(in: 600...7200, using: &random) : Int64.random(in: 0...60, using: &random)
             clock.advance(by: .seconds(pause))
+            if pause >= 600 { model.note(.timePassed, "\(pause) s") }
             if random.chance(0.3) {
                 model.note(.dataChanged, "every e-mail changed")
                 for index in rows.indices { rows[index].email = "new.\(rows[index].email)" }
