@@ -81,7 +81,10 @@ struct RunCommand: AsyncParsableCommand {
         let reporter = ProgressReporter(mode: progressMode(), logger: logger) { text in
             FileHandle.standardError.write(Data(text.utf8))
         }
-        let result = try await Self.execute(job, progress: reporter, logger: logger)
+        let files =
+            (report.map { [PathCollisions.File("report", $0)] } ?? [])
+            + (metricsFile.map { [PathCollisions.File("metrics file", $0)] } ?? [])
+        let result = try await Self.execute(job, files: files, progress: reporter, logger: logger)
         reporter.finish()
         printError(result.summary)
         if let report { try result.write(to: report) }
@@ -90,7 +93,10 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// Connects to the API (or starts the in-process simulator the job asks for) and runs the job.
-    static func execute(_ job: JobConfiguration, progress: ProgressReporter, logger: Logger) async throws -> RunReport {
+    /// `files` are the run's other outputs (report, metrics), checked against its inputs.
+    static func execute(
+        _ job: JobConfiguration, files: [PathCollisions.File] = [], progress: ProgressReporter, logger: Logger
+    ) async throws -> RunReport {
         let environment = ProcessInfo.processInfo.environment
         var simulator: RunningSimulator?
         let baseURL: URL
@@ -121,6 +127,9 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let runner = BatchRunner(
                 job: job, api: api, clock: ContinuousClock(), control: control, secrets: [key],
+                otherFiles: PathCollisions(
+                    reads: job.api.keyFile.map { [PathCollisions.File("API key file", $0)] } ?? [],
+                    writes: files),
                 progress: progress.update, logger: logger)
             result = .success(try await runner.run())
         } catch {

@@ -12,6 +12,8 @@ public enum JobError: Error, Sendable, Equatable {
     case secretInJob(path: String, line: Int)
     /// A flag's value is wrong.
     case invalidFlag(flag: String, message: String)
+    /// Two files of a run are one (an output over an input, the ledger, or another output).
+    case pathCollision(String, String)
 }
 
 extension JobError: LocalizedError, CustomStringConvertible {
@@ -29,6 +31,8 @@ extension JobError: LocalizedError, CustomStringConvertible {
                 + "(or api.key_env / api.key_file) instead"
         case .invalidFlag(let flag, let message):
             return "\(flag): \(message)"
+        case .pathCollision(let first, let second):
+            return "the \(first) is the same file as the \(second): nothing was sent; give each file a path of its own"
         }
     }
 

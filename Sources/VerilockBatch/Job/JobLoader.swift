@@ -32,8 +32,8 @@ public enum JobLoader {
             } catch {
                 throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
             }
-            base = (path as NSString).deletingLastPathComponent
-            job.name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            base = PathName.parent(of: path)
+            job.name = PathName.deletingExtension(PathName.lastComponent(of: path))
             try apply(yaml: text, file: path, to: &job)
             job.inputs = job.inputs.map { resolve($0, base: base) }
             job.ledgerPath = resolve(job.ledgerPath, base: base)

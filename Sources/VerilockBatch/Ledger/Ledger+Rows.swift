@@ -166,8 +166,9 @@ public struct LedgerRows {
     /// files are added to this run's inputs as carried over. Returns how many rows were carried
     /// over, and how many of them are pending creates to send.
     public func recordCarriedOver(firstSeq: Int64, firstFileIndex: Int) throws -> (rows: Int, pending: Int) {
+        // Runs that died, or could not write their files (73), before their output was written.
         let unfinished = try Int64.fetchAll(
-            db, sql: "SELECT id FROM run WHERE finished_at IS NULL AND id <> ?", arguments: [runID])
+            db, sql: "SELECT id FROM run WHERE (finished_at IS NULL OR exit_code = 73) AND id <> ?", arguments: [runID])
         let undelivered =
             unfinished.isEmpty
             ? "0" : "(a.state = 'created' AND a.run_id IN (\(unfinished.map(String.init).joined(separator: ", "))))"

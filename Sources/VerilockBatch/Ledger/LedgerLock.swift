@@ -15,8 +15,17 @@ public final class LedgerLock: Sendable {
         } catch {
             throw .cannotOpen(path: ledgerPath, reason: error.description)
         }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        // Never through a symlink: its target would be overwritten with the holder's name.
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            let reason = errno == ELOOP ? "it is a symbolic link; remove it" : String(cString: strerror(errno))
+            throw .cannotOpen(path: path, reason: reason)
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw .cannotOpen(path: path, reason: "it is not a regular file")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var bytes = [UInt8](repeating: 0, count: 512)
             let count = pread(fd, &bytes, bytes.count, 0)

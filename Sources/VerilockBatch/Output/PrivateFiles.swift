@@ -23,8 +23,8 @@ public enum PrivateFiles {
 
     /// Creates the missing folders above `path`, each with mode 0700.
     public static func makeParentDirectories(of path: String) throws(FileWriteError) {
-        let parent = (path as NSString).deletingLastPathComponent
-        guard !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) else { return }
+        let parent = PathName.parent(of: path)
+        guard !parent.isEmpty, parent != path, !FileManager.default.fileExists(atPath: parent) else { return }
         try makeParentDirectories(of: parent)
         if mkdir(parent, 0o700) != 0 && errno != EEXIST {
             throw FileWriteError(path: parent, reason: String(cString: strerror(errno)))
@@ -43,9 +43,9 @@ public enum PrivateFiles {
     /// Opens a fresh temporary file beside `path`, mode 0600; returns its descriptor and path.
     public static func createTemporary(beside path: String) throws(FileWriteError) -> (Int32, String) {
         try makeParentDirectories(of: path)
-        let directory = (path as NSString).deletingLastPathComponent
-        let name = "." + (path as NSString).lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let temporary = directory.isEmpty ? name : directory + "/" + name
+        let directory = PathName.parent(of: path)
+        let name = "." + PathName.lastComponent(of: path) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = directory.isEmpty ? name : directory == "/" ? "/" + name : directory + "/" + name
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
         fchmod(fd, 0o600)

@@ -24,6 +24,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
     let jitter: @Sendable () -> Double
     let control: RunControl
     let redaction: ErrorRedaction
+    let otherFiles: PathCollisions
     let progress: @Sendable (RunProgress) -> Void
     let logger: Logger
 
@@ -41,11 +42,13 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         control: RunControl = RunControl(),
         secrets: [String] = [],
+        otherFiles: PathCollisions = PathCollisions(reads: [], writes: []),
         progress: @escaping @Sendable (RunProgress) -> Void = { _ in },
         logger: Logger
     ) {
         self.control = control
         self.redaction = ErrorRedaction(secrets: secrets)
+        self.otherFiles = otherFiles
         self.progress = progress
         self.job = job
         self.api = api
@@ -77,6 +80,19 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             return (path, path == "-" ? nil : size)
         }
         let runID = try ledger.startRun(job: job.name, inputs: sizes, simulated: job.api.simulator != nil, now: started)
+        let outputPath = job.expand(job.outputPath, runID: runID, now: started)
+        let rejectsPath = job.expand(job.rejectsPath, runID: runID, now: started)
+        do {
+            try PathCollisions(
+                reads: paths.map { PathCollisions.File("input", $0) } + PathCollisions.ledger(ledgerPath)
+                    + otherFiles.reads,
+                writes: [PathCollisions.File("output", outputPath), PathCollisions.File("rejects file", rejectsPath)]
+                    + otherFiles.writes
+            ).check()
+        } catch {
+            try? ledger.finishRun(runID, exitCode: ExitStatus(for: error).rawValue, counts: RunCounts(), now: now())
+            throw error
+        }
         var runLogger = logger
         runLogger[metadataKey: "run"] = "\(runID)"
 
@@ -157,14 +173,22 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         counts.retries = stats.retries
         counts.rateLimited = stats.rateLimited
         counts.statuses = stats.statuses
-        let outputPath = job.expand(job.outputPath, runID: runID, now: started)
-        let rejectsPath = job.expand(job.rejectsPath, runID: runID, now: started)
-        let files = ResultFiles(ledger: ledger, scope: .run(runID), inputPaths: try ledger.inputPaths(runID: runID))
-        let outputRows = try files.writeOutput(
-            to: outputPath, format: job.outputFormat, columns: job.outputColumns, include: job.include,
-            escapeFormulas: job.escapeFormulas
-        )
-        let rejectedRows = try files.writeRejects(to: rejectsPath, escapeFormulas: job.escapeFormulas)
+        let outputRows: Int
+        let rejectedRows: Int
+        do {
+            let files = ResultFiles(
+                ledger: ledger, scope: .run(runID), inputPaths: try ledger.inputPaths(runID: runID))
+            outputRows = try files.writeOutput(
+                to: outputPath, format: job.outputFormat, columns: job.outputColumns, include: job.include,
+                escapeFormulas: job.escapeFormulas
+            )
+            rejectedRows = try files.writeRejects(to: rejectsPath, escapeFormulas: job.escapeFormulas)
+        } catch {
+            // The run's real end: its files are not written (the next run carries its new
+            // sessions over).
+            try? ledger.finishRun(runID, exitCode: ExitStatus(for: error).rawValue, counts: counts, now: now())
+            throw error
+        }
 
         var stoppedBecause = stop?.description
         var exitCode = stop.map { ExitStatus(for: $0).rawValue } ?? RunReport.exitCode(for: counts)
