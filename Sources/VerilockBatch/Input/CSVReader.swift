@@ -2,8 +2,10 @@ import Foundation
 
 /// A streaming RFC 4180 reader working on bytes.
 ///
-/// It handles quoted fields, doubled quotes, newlines inside quotes, CRLF or LF line ends and a
-/// UTF-8 byte-order mark; blank lines are skipped. The delimiter (`,`, `;` or tab) is taken from
+/// It handles quoted fields, doubled quotes, newlines inside quotes, CRLF, LF or bare-CR line
+/// ends (the header line's ending decides; classic Mac and some spreadsheet exports use CR) and
+/// a UTF-8 byte-order mark; blank lines are skipped. In an LF or CRLF file, a bare CR inside an
+/// unquoted cell makes the record malformed: it is never a silent line break or truncation. The delimiter (`,`, `;` or tab) is taken from
 /// the header line when not given. Each record carries the physical line where it starts. A
 /// record that breaks the format (a stray quote, an unterminated quote, invalid UTF-8, more than
 /// `maxRecordBytes` bytes or `maxFields` cells) comes back as ``RawRecord/Content/malformed(_:)``
@@ -21,6 +23,10 @@ public struct CSVReader {
     private var position = 0
     private var atEnd = false
     private var line = 1
+    /// Lines end with a bare CR (detected from the header line).
+    private var crLineEnds = false
+    /// The last byte was a CR that ended a line: an LF right after it belongs to that line end.
+    private var afterLineEndCR = false
 
     /// Opens a reader over `source` and reads the header.
     /// - Parameter delimiter: the delimiter byte, or nil to detect it from the header line.
@@ -36,8 +42,15 @@ public struct CSVReader {
         self.delimiter = delimiter ?? UInt8(ascii: ",")
         chunk.reserveCapacity(1 << 20)
         try fill()
+        // The header line decides the line ends: read on until it has ended (or the limit).
+        while !atEnd, !chunk.contains(UInt8(ascii: "\n")), chunk.count < maxRecordBytes {
+            var more: [UInt8] = []
+            if !(try source.readChunk(into: &more)) { atEnd = true }
+            chunk += more
+        }
         if chunk.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
         if delimiter == nil { self.delimiter = Self.detectDelimiter(chunk[position...]) }
+        crLineEnds = Self.endsLinesWithCR(chunk[position...])
         guard let first = try next() else {
             throw .malformed(path: source.path, line: 1, reason: "the file is empty: a CSV input needs a header row")
         }
@@ -67,6 +80,23 @@ public struct CSVReader {
         return best.key
     }
 
+    /// Whether the first line (outside quotes) ends with a CR not followed by an LF.
+    static func endsLinesWithCR(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var quoted = false
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") { quoted.toggle() }
+            if !quoted && byte == UInt8(ascii: "\n") { return false }
+            if !quoted && byte == UInt8(ascii: "\r") {
+                let next = bytes.index(after: index)
+                return next < bytes.endIndex && bytes[next] != UInt8(ascii: "\n")
+            }
+            index = bytes.index(after: index)
+        }
+        return false
+    }
+
     private mutating func fill() throws(InputError) {
         position = 0
         if !(try source.readChunk(into: &chunk)) { atEnd = true }
@@ -83,6 +113,8 @@ public struct CSVReader {
         var problem: String?
         var started = false
         var quoteLine = line
+        // An LF or CRLF file: a CR in an unquoted cell, waiting to see whether an LF follows.
+        var pendingCR = false
 
         func endField() {
             if fieldEnds.count >= maxFields {
@@ -100,27 +132,43 @@ public struct CSVReader {
             }
             let byte = chunk[position]
             position += 1
+            if afterLineEndCR {
+                afterLineEndCR = false
+                if byte == UInt8(ascii: "\n") { continue }
+            }
             if !started {
-                if byte == UInt8(ascii: "\n") {
+                if byte == UInt8(ascii: "\n") || (crLineEnds && byte == UInt8(ascii: "\r")) {
                     line += 1
                     startLine = line
+                    afterLineEndCR = byte == UInt8(ascii: "\r")
                     continue
                 }
                 if byte == UInt8(ascii: "\r") { continue }
                 started = true
                 startLine = line
             }
+            let lineEnd = byte == UInt8(ascii: "\n") || (crLineEnds && byte == UInt8(ascii: "\r"))
+            if pendingCR {
+                pendingCR = false
+                if !lineEnd && problem == nil {
+                    problem =
+                        "a carriage return inside cell \(fieldEnds.count + 1) (a bare CR in a file whose lines end "
+                        + "with LF): remove it or quote the cell"
+                }
+            }
             switch state {
             case .fieldStart, .unquoted:
                 if byte == delimiter {
-                    if state == .unquoted, bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
                     endField()
                     state = .fieldStart
-                } else if byte == UInt8(ascii: "\n") {
-                    if state == .unquoted, bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+                } else if lineEnd {
                     line += 1
+                    afterLineEndCR = byte == UInt8(ascii: "\r")
                     endField()
                     return finish(bytes: bytes, fieldEnds: fieldEnds, startLine: startLine, problem: problem)
+                } else if byte == UInt8(ascii: "\r") {
+                    pendingCR = true
+                    if state == .fieldStart { state = .unquoted }
                 } else if byte == UInt8(ascii: "\"") && state == .fieldStart {
                     state = .quoted
                     quoteLine = line
@@ -135,7 +183,7 @@ public struct CSVReader {
                 if byte == UInt8(ascii: "\"") {
                     state = .afterQuote
                 } else {
-                    if byte == UInt8(ascii: "\n") { line += 1 }
+                    if byte == UInt8(ascii: "\n") || (crLineEnds && byte == UInt8(ascii: "\r")) { line += 1 }
                     append(byte, to: &bytes, problem: &problem)
                 }
             case .afterQuote:
@@ -145,8 +193,9 @@ public struct CSVReader {
                 } else if byte == delimiter {
                     endField()
                     state = .fieldStart
-                } else if byte == UInt8(ascii: "\n") {
+                } else if lineEnd {
                     line += 1
+                    afterLineEndCR = byte == UInt8(ascii: "\r")
                     endField()
                     return finish(bytes: bytes, fieldEnds: fieldEnds, startLine: startLine, problem: problem)
                 } else if byte != UInt8(ascii: "\r") {
@@ -162,7 +211,6 @@ public struct CSVReader {
         if state == .quoted {
             problem = "a quoted cell opened on line \(quoteLine) is never closed"
         }
-        if state == .unquoted, bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
         endField()
         return finish(bytes: bytes, fieldEnds: fieldEnds, startLine: startLine, problem: problem)
     }

@@ -8,7 +8,6 @@ import Foundation
 public struct NDJSONReader {
     private let source: ByteChunkReader
     private let maxRecordBytes: Int
-    private let decoder = JSONDecoder()
     private var chunk: [UInt8] = []
     private var position = 0
     private var atEnd = false
@@ -39,9 +38,9 @@ public struct NDJSONReader {
         }
         let value: JSONValue
         do {
-            value = try decoder.decode(JSONValue.self, from: Data(bytes))
+            value = try StrictJSONParser.parse(bytes)
         } catch {
-            return .malformed("the line is not valid JSON")
+            return .malformed("the line is not valid JSON: \(error.reason)")
         }
         guard case .object(let members) = value else {
             return .malformed("the line is a JSON \(value.typeName), not an object")

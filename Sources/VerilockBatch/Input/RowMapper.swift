@@ -150,8 +150,7 @@ public struct RowMapper: Sendable {
             row.expiresIn = seconds
         }
         if let value = text(.metadata) {
-            guard let data = value.data(using: .utf8),
-                let parsed = try? JSONDecoder().decode(JSONValue.self, from: data),
+            guard let parsed = try? StrictJSONParser.parse(Array(value.utf8)),
                 case .object(let members) = parsed
             else {
                 throw RowRejection(
@@ -238,10 +237,14 @@ public struct RowMapper: Sendable {
     private func validated(_ row: ApplicantRow) throws(RowRejection) -> ApplicantRow {
         let problem =
             RowValidation.externalIDProblem(row.externalID)
-            ?? row.email.flatMap(RowValidation.emailProblem)
+            ?? row.email.flatMap { RowValidation.textProblem("applicant_email", $0) ?? RowValidation.emailProblem($0) }
+            ?? row.name.flatMap { RowValidation.textProblem("applicant_name", $0) }
             ?? row.expiresIn.flatMap(RowValidation.expiresInProblem)
             ?? row.redirectURL.flatMap(RowValidation.redirectURLProblem)
-            ?? (row.metadata.isEmpty ? nil : RowValidation.metadataProblem(row.metadata))
+            ?? (row.metadata.isEmpty
+                ? nil
+                : RowValidation.metadataProblem(row.metadata)
+                    ?? RowValidation.metadataTextProblem(.object(row.metadata)))
         if let problem {
             let id = RowValidation.externalIDProblem(row.externalID) == nil ? row.externalID : nil
             throw RowRejection(externalID: id, message: problem)

@@ -59,13 +59,13 @@ public enum RowValidation {
 
     /// Whether `value` holds a control character; a byte scan, with Unicode properties only for
     /// non-ASCII text.
-    static func hasControlCharacter(_ value: String) -> Bool {
+    static func hasControlCharacter(_ value: String, allowingTab: Bool = false) -> Bool {
         var ascii = true
         for byte in value.utf8 {
-            if byte < 0x20 || byte == 0x7F { return true }
+            if (byte < 0x20 && !(allowingTab && byte == 0x09)) || byte == 0x7F { return true }
             if byte >= 0x80 { ascii = false }
         }
-        return !ascii && value.unicodeScalars.contains(where: isControl)
+        return !ascii && value.unicodeScalars.contains { isControl($0) && !(allowingTab && $0 == "\t") }
     }
 
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
@@ -88,6 +88,31 @@ public enum RowValidation {
             return "redirect_url \(quoted(value)) is not an absolute http(s) URL"
         }
         return nil
+    }
+
+    /// Checks a text field (a name, a URL, a metadata string) for control characters other than
+    /// tab, however they were written (a JSON `\u0000` included); nil when it has none.
+    public static func textProblem(_ field: String, _ value: String) -> String? {
+        hasControlCharacter(value, allowingTab: true) ? "\(field) \(quoted(value)) contains a control character" : nil
+    }
+
+    /// The first control character problem in a metadata value's strings (keys included).
+    static func metadataTextProblem(_ value: JSONValue, path: String = "metadata") -> String? {
+        switch value {
+        case .string(let text): return textProblem(path, text)
+        case .array(let items):
+            for item in items { if let problem = metadataTextProblem(item, path: path) { return problem } }
+            return nil
+        case .object(let members):
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                if let problem = textProblem("\(path) key", key) ?? metadataTextProblem(member, path: "\(path).\(key)")
+                {
+                    return problem
+                }
+            }
+            return nil
+        default: return nil
+        }
     }
 
     /// Checks a metadata object's size and depth; nil when it is acceptable.

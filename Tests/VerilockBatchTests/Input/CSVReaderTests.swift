@@ -140,3 +140,46 @@ struct CSVReaderTests {
         }
     }
 }
+
+@Suite("CSV line ends")
+struct CSVLineEndTests {
+    func records(_ text: String) throws -> [RawRecord] {
+        let folder = TemporaryDirectory()
+        let path = folder.write("in.csv", text)
+        var reader = try CSVReader(source: try ByteChunkReader(path: path, chunkSize: 7))
+        var records: [RawRecord] = []
+        while let record = try reader.next() { records.append(record) }
+        return records
+    }
+
+    @Test("bare-CR, LF and CRLF files give the same records on the same lines")
+    func sameRecords() throws {
+        let rows = ["external_id,applicant_email", "u-1,a@example.com", "\"u-2\",\"b\rx\"", "", "u-3,c@example.com"]
+        let lf = try records(rows.joined(separator: "\n") + "\n")
+        let crlf = try records(rows.joined(separator: "\r\n") + "\r\n")
+        let cr = try records(rows.joined(separator: "\r") + "\r")
+        #expect(lf.count == 3)
+        #expect(crlf.map(\.line) == lf.map(\.line))
+        #expect("\(crlf.map(\.content))" == "\(lf.map(\.content))")
+        #expect("\(cr.map(\.content))" == "\(lf.map(\.content))")
+        // In a CR file the CR inside the quoted cell is a line break too: u-3 is on line 6.
+        #expect(cr.map(\.line) == [2, 3, 6])
+        guard case .cells(let cells) = cr[0].content else {
+            Issue.record("expected cells, got \(cr[0].content)")
+            return
+        }
+        #expect(cells == ["u-1", "a@example.com"])
+    }
+
+    @Test("a bare CR inside an unquoted cell of an LF file is a rejected record, not a cut")
+    func bareCRInside() throws {
+        let found = try records("external_id,applicant_name\nu-1,Ann\rLee\nu-2,Bo\n")
+        #expect(found.count == 2)
+        guard case .malformed(let reason) = found[0].content else {
+            Issue.record("expected a rejection, got \(found[0].content)")
+            return
+        }
+        #expect(reason.contains("carriage return"))
+        #expect(found[1].line == 3)
+    }
+}

@@ -91,6 +91,27 @@ struct FuzzTests {
         return body.split(separator: 0x0A, omittingEmptySubsequences: false)
     }
 
+    /// The physical lines of a CSV file: split at LF, or, when its first line ends with a bare
+    /// CR, at CR, LF and CRLF alike (CRLF counting once).
+    static func csvPhysicalLines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        let body = bytes.starts(with: bom) ? bytes[3...] : bytes[...]
+        guard CSVReader.endsLinesWithCR(body) else { return physicalLines(bytes) }
+        var lines: [ArraySlice<UInt8>] = []
+        var start = body.startIndex
+        var index = body.startIndex
+        while index < body.endIndex {
+            let byte = body[index]
+            if byte == 0x0A || byte == 0x0D {
+                lines.append(body[start..<index])
+                if byte == 0x0D, index + 1 < body.endIndex, body[index + 1] == 0x0A { index += 1 }
+                start = index + 1
+            }
+            index += 1
+        }
+        lines.append(body[start..<body.endIndex])
+        return lines
+    }
+
     /// Reads `bytes` as NDJSON and checks: no error for a readable file; the reader ends; line
     /// numbers strictly increase; every non-blank physical line (and every line over the limit)
     /// yields exactly one record, parsed or rejected, and no other line does; a rejected record is
@@ -129,7 +150,7 @@ struct FuzzTests {
     /// record; cells stay within the limits; every byte of the file was read.
     static func checkCSV(_ bytes: [UInt8], path: String, chunk: Int, context: Comment) throws -> Int {
         let source = try ByteChunkReader(path: path, chunkSize: chunk)
-        let physical = physicalLines(bytes)
+        let physical = csvPhysicalLines(bytes)
         let nonBlank = physical.enumerated().filter { _, line in line.contains { $0 != 0x0D } }.map { $0.offset + 1 }
         let opened: CSVReader
         do {
