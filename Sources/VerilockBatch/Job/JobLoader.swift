@@ -7,7 +7,8 @@ public enum JobLoader {
     static let inputKeys = ["files", "format", "delimiter", "columns", "metadata_columns"]
     static let sessionKeys = ["profile_id", "redirect_url", "expires_in", "metadata"]
     static let apiKeys = [
-        "base_url", "key_env", "key_file", "rate_limit", "rate_share", "concurrency", "timeout", "max_attempts",
+        "base_url", "key_env", "key_file", "rate_limit", "rate_share", "concurrency", "timeout", "server_timeout",
+        "max_attempts",
         "unknown_outcome", "simulator",
     ]
     static let simulatorKeys = [
@@ -217,6 +218,7 @@ public enum JobLoader {
             if let value = try api.double("rate_share") { job.api.rateShare = value }
             if let value = try api.int("concurrency") { job.api.concurrency = value }
             if let value = try api.duration("timeout") { job.api.timeout = value }
+            if let value = try api.duration("server_timeout") { job.api.serverTimeout = value }
             if let value = try api.int("max_attempts") { job.api.maxAttempts = value }
             if let value = try api.choice("unknown_outcome", UnknownOutcome.self) { job.api.unknownOutcome = value }
             if let (node, _) = api.node("simulator") {
@@ -313,6 +315,7 @@ public enum JobLoader {
             throw invalid("api.rate_share", "\(job.api.rateShare) must be above 0 and at most 1")
         }
         if job.api.timeout <= .zero { throw invalid("api.timeout", "must be above zero") }
+        if job.api.serverTimeout < .zero { throw invalid("api.server_timeout", "must not be negative") }
         if let base = job.api.baseURL, job.api.simulator == nil {
             do {
                 _ = try APISettings.validateBaseURL(base)

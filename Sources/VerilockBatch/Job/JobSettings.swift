@@ -146,6 +146,10 @@ public struct APISettings: Sendable, Equatable {
     public var concurrency = 8
     /// Per-request timeout.
     public var timeout: Duration = .seconds(30)
+    /// How long the API may go on with a request after the client gave up on it: a lost answer
+    /// is not sent again before this (or the timeout, if longer) has passed and a lookup found
+    /// nothing.
+    public var serverTimeout: Duration = .seconds(60)
     /// Attempts per row.
     public var maxAttempts = 5
     /// How a lost answer is settled.

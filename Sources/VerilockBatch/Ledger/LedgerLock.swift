@@ -9,7 +9,10 @@ public final class LedgerLock: Sendable {
 
     /// Takes the lock for `ledgerPath` or throws ``LedgerError/locked(path:holder:)`` at once.
     public init(ledgerPath: String, now: Date = Date()) throws(LedgerError) {
-        let path = ledgerPath + ".lock"
+        // Beside the file the ledger path resolves to: two paths to one ledger (a symlink, `..`)
+        // share one lock.
+        try? PrivateFiles.makeParentDirectories(of: ledgerPath)
+        let path = PathName.resolved(ledgerPath) + ".lock"
         do {
             try PrivateFiles.makeParentDirectories(of: path)
         } catch {

@@ -132,6 +132,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             unknownOutcome: job.api.unknownOutcome,
             lookupFallback: lookupFallback,
             requestTimeout: job.api.timeout,
+            serverTimeout: job.api.serverTimeout,
             rate: rate,
             clock: clock,
             jitter: jitter,

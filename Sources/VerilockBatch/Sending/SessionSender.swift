@@ -46,6 +46,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     let unknownOutcome: UnknownOutcome
     let lookupFallback: LookupFallback
     let requestTimeout: Duration
+    let serverTimeout: Duration
     let rate: RateAdaptation
     let budget: RetryBudget
     let clock: C
@@ -57,8 +58,10 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
 
     /// A sender over the given collaborators.
     /// - Parameters:
-    ///   - requestTimeout: the client's timeout: a lookup after a lost answer waits until the
-    ///     request can no longer be in flight on the server.
+    ///   - requestTimeout: the client's timeout.
+    ///   - serverTimeout: how long the API may go on with a request the client gave up on. A
+    ///     lost answer that a lookup does not find is looked up again once the longer of the two
+    ///     has passed since the request left, and only then sent again.
     ///   - willSend: called just before each create leaves, with the time; it records the
     ///     attempt durably. When it returns false the create is not sent.
     public init(
@@ -68,6 +71,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         unknownOutcome: UnknownOutcome = .auto,
         lookupFallback: LookupFallback = LookupFallback(),
         requestTimeout: Duration = .seconds(30),
+        serverTimeout: Duration = .seconds(60),
         rate: RateAdaptation = RateAdaptation(),
         budget: RetryBudget = RetryBudget(),
         clock: C,
@@ -83,6 +87,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         self.unknownOutcome = unknownOutcome
         self.lookupFallback = lookupFallback
         self.requestTimeout = requestTimeout
+        self.serverTimeout = serverTimeout
         self.rate = rate
         self.budget = budget
         self.clock = clock
@@ -148,6 +153,9 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         var failedAttempts = 0
         var outcomeUnknown = pending.attempted
         var lastSent = pending.attemptedAt
+        // Since when a request of this row may still be at work on the server: set when an
+        // attempt got no answer (here, or in a run that died), cleared by any answer.
+        var inFlightSince: Date? = pending.attempted ? (pending.attemptedAt ?? .distantPast) : nil
 
         /// Counts a failed attempt and sleeps its backoff (unless the whole run was paused for
         /// it already); false when no attempt is left. Throws when the run's retry budget is
@@ -172,10 +180,6 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
 
         while true {
             if outcomeUnknown, usesLookup {
-                guard await waitUntilSettled(since: lastSent) else {
-                    result.outcome = .unresolved(lastFailure.interrupted)
-                    return
-                }
                 result.lookups += 1
                 let lookup = try await SessionLookup(
                     externalID: request.externalID, knownSessionIDs: pending.knownSessionIDs, now: now()
@@ -197,6 +201,18 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                     result.settled = true
                     return
                 case .none:
+                    // Not found yet. A request that got no answer may still be at work on the
+                    // server: look again once it cannot be, before creating anything.
+                    if let since = inFlightSince {
+                        inFlightSince = nil
+                        switch await waitUntilSettled(since: since) {
+                        case .cancelled:
+                            result.outcome = .unresolved(lastFailure.interrupted)
+                            return
+                        case .waited: continue
+                        case .alreadyOver: break
+                        }
+                    }
                     outcomeUnknown = false
                 case .unavailable(let reason):
                     giveUpLookups(reason, externalID: request.externalID)
@@ -227,10 +243,12 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                 return
             case .noAnswer(let failure):
                 outcomeUnknown = true
+                inFlightSince = lastSent
                 if try await failedAttempt(failure) { continue }
                 return
             case .answer(let answer):
                 response = answer
+                inFlightSince = nil
             }
             switch ResponseClass(status: response.status) {
             case .success:
@@ -299,20 +317,23 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         }
     }
 
-    /// Waits until a request sent at `sent` can no longer be in flight on the server (the
-    /// client's timeout since it was sent); false when cancelled.
-    private func waitUntilSettled(since sent: Date?) async -> Bool {
-        guard let sent else { return true }
-        let timeout = Double(requestTimeout.components.seconds) + Double(requestTimeout.components.attoseconds) / 1e18
-        let remaining = sent.addingTimeInterval(timeout).timeIntervalSince(now())
-        guard remaining > 0 else { return true }
+    /// Waits until a request sent at `sent` can no longer be at work on the server: the longer
+    /// of the client's timeout and `server_timeout` since it left; false when cancelled.
+    private func waitUntilSettled(since sent: Date) async -> SettleWait {
+        let window = max(requestTimeout, serverTimeout)
+        let seconds = Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18
+        let remaining = sent.addingTimeInterval(seconds).timeIntervalSince(now())
+        guard remaining > 0 else { return .alreadyOver }
         do {
             try await clock.sleep(for: .milliseconds(Int64((remaining * 1000).rounded(.up))), tolerance: nil)
-            return true
+            return .waited
         } catch {
-            return false
+            return .cancelled
         }
     }
+
+    /// How a wait for a request to leave the server ended.
+    private enum SettleWait { case alreadyOver, waited, cancelled }
 
     /// Sends one request through the rate machinery: a limiter slot, the run's request count,
     /// adaptation to the rate headers; a 429 pauses every request and sends again (not a failed

@@ -65,6 +65,7 @@ struct SimulationWorld {
             profileID: "7f3c2a10-5d4e-4b8a-9c61-2e0f8d9b3a47",
             expiresIn: random.chance(0.3) ? Int.random(in: 300...900, using: &random) : nil)
         job.api.timeout = timeout
+        job.api.serverTimeout = .seconds(4)
         job.api.rateLimit = RateLimit(requestsPerSecond: 50)
         job.api.concurrency = Int.random(in: 1...6, using: &random)
         job.api.maxAttempts = Int.random(in: 2...5, using: &random)
