@@ -15,6 +15,10 @@ public struct OutputRow: Sendable, Equatable {
     public var status: String
     /// The input record, when kept (``InputRecordText``).
     public var record: String?
+    /// Whether this run is the first to write the row's link (`include: new` writes only these):
+    /// all but plain `existing` rows; a session settled with changed data is `existing` in
+    /// status but new to the mail-merge.
+    public var isNew = true
 }
 
 /// One line of the rejects file.
@@ -111,14 +115,14 @@ extension Ledger {
             )
             while let row = try cursor.next() {
                 let outcome: String = row[8]
-                try body(
-                    OutputRow(
-                        fileIndex: row[0], line: row[1], externalID: row[2], email: row[3], name: row[4],
-                        sessionID: row[5], sessionURL: row[6], expiresAt: row[7],
-                        status: Self.outputStatus(outcome),
-                        record: row[9]
-                    )
+                var output = OutputRow(
+                    fileIndex: row[0], line: row[1], externalID: row[2], email: row[3], name: row[4],
+                    sessionID: row[5], sessionURL: row[6], expiresAt: row[7],
+                    status: Self.outputStatus(outcome),
+                    record: row[9]
                 )
+                output.isNew = outcome != PlannedOutcome.existing.rawValue
+                try body(output)
             }
         }
     }

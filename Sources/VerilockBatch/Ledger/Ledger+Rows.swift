@@ -13,6 +13,8 @@ public struct ApplicantEntry: Sendable, Equatable {
     public var expiresEpoch: Int64?
     /// The stored error, for a failed row.
     public var failure: APIFailure?
+    /// The run that last touched the applicant.
+    public var runID: Int64 = 0
 }
 
 /// How a row of this run was planned, as stored in `run_row.outcome`.
@@ -64,12 +66,13 @@ public struct LedgerRows {
     public func entry(_ externalID: String) throws -> ApplicantEntry? {
         let lookup = RawStatement(
             statement: try db.cachedStatement(
-                sql: "SELECT state, generation, expires_epoch FROM applicant WHERE external_id = ?"))
+                sql: "SELECT state, generation, expires_epoch, run_id FROM applicant WHERE external_id = ?"))
         lookup.reset()
         lookup.bind(1, externalID)
         guard try lookup.step(), let state = lookup.text(0) else { return nil }
         var entry = ApplicantEntry(
             state: state, generation: Int(lookup.int64(1) ?? 1), fingerprint: "", expiresEpoch: lookup.int64(2))
+        entry.runID = lookup.int64(3) ?? 0
         lookup.reset()
         guard entry.state != "created" else { return entry }
         let details = try db.cachedStatement(
@@ -152,6 +155,21 @@ public struct LedgerRows {
         ])
     }
 
+    /// Runs that died, or could not write their files (exit 73), before their output was
+    /// written: the sessions they made have reached nobody yet.
+    public func undeliveredRuns() throws -> Set<Int64> {
+        Set(
+            try Int64.fetchAll(
+                db, sql: "SELECT id FROM run WHERE (finished_at IS NULL OR exit_code = 73) AND id <> ?",
+                arguments: [runID]))
+    }
+
+    /// Marks an applicant's session as this run's to deliver (write in its output).
+    public func claimDelivery(_ externalID: String, now: String) throws {
+        try db.cachedStatement(sql: "UPDATE applicant SET run_id = ?, updated_at = ? WHERE external_id = ?")
+            .execute(arguments: [runID, now, externalID])
+    }
+
     /// Marks a pending create as this run's to settle, changing nothing else of it.
     public func claimPending(_ externalID: String, now: String) throws {
         try db.cachedStatement(
@@ -166,9 +184,7 @@ public struct LedgerRows {
     /// files are added to this run's inputs as carried over. Returns how many rows were carried
     /// over, and how many of them are pending creates to send.
     public func recordCarriedOver(firstSeq: Int64, firstFileIndex: Int) throws -> (rows: Int, pending: Int) {
-        // Runs that died, or could not write their files (73), before their output was written.
-        let unfinished = try Int64.fetchAll(
-            db, sql: "SELECT id FROM run WHERE (finished_at IS NULL OR exit_code = 73) AND id <> ?", arguments: [runID])
+        let unfinished = try undeliveredRuns().sorted()
         let undelivered =
             unfinished.isEmpty
             ? "0" : "(a.state = 'created' AND a.run_id IN (\(unfinished.map(String.init).joined(separator: ", "))))"

@@ -47,7 +47,7 @@ public struct ResultFiles {
             case .allSessions: { try ledger.forEachSession($0) }
             }
         try rows { row in
-            if include == .new && row.status == "existing" { return }
+            if include == .new && !row.isNew { return }
             let passed = hasInputColumns ? InputRecordText.decode(row.record) : [:]
             let values = columns.map { column -> String? in
                 switch column {

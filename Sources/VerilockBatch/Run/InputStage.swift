@@ -48,6 +48,7 @@ struct InputStage {
         let nowEpoch = Int64(now.timeIntervalSince1970)
         let stamp = Timestamp.string(now)
         let rows = LedgerRows(db: db, runID: runID)
+        let undelivered = try rows.undeliveredRuns()
         var counts = PlanCounts()
         var bytesBefore: Int64 = 0
         for (fileIndex, path) in paths.enumerated() {
@@ -67,7 +68,7 @@ struct InputStage {
                 }
                 let outcome = try plan(
                     record, mapped: mapped, mapper: records.mapper, fileIndex: fileIndex, seq: Int64(counts.rows),
-                    rows: rows, nowEpoch: nowEpoch, stamp: stamp, paths: paths)
+                    rows: rows, undelivered: undelivered, nowEpoch: nowEpoch, stamp: stamp, paths: paths)
                 counts.add(outcome)
             }
             bytesBefore += source.bytesRead
@@ -93,6 +94,7 @@ struct InputStage {
         fileIndex: Int,
         seq: Int64,
         rows: LedgerRows,
+        undelivered: Set<Int64>,
         nowEpoch: Int64,
         stamp: String,
         paths: [String]
@@ -146,6 +148,10 @@ struct InputStage {
         case .reissue(let next):
             entry.outcome = .reissue
             generation = next
+        case .existing where known.map { undelivered.contains($0.runID) } == true:
+            // Made by a run that died before writing its output: nobody has this link yet.
+            entry.outcome = .settle
+            generation = nil
         case .existing:
             entry.outcome = .existing
             generation = nil
@@ -178,6 +184,7 @@ struct InputStage {
             )
         } else if duplicateOf == nil, entry.outcome == .settle || entry.outcome == .settleChanged {
             try rows.claimPending(row.externalID, now: stamp)
+            if generation == nil { try rows.claimDelivery(row.externalID, now: stamp) }
         }
         guard duplicateOf == nil, try rows.insert(entry) else {
             let first = try duplicateOf ?? rows.firstOccurrence(row.externalID)

@@ -8,7 +8,7 @@
 /// | created, expired, reissue off | ``RowPlan/expired`` |
 /// | pending | ``RowPlan/settle(generation:)``: resend with the same key |
 /// | failed, and retry_failed allows it | ``RowPlan/create(generation:)`` n+1 (a new key: the body or the attempt is new) |
-/// | failed otherwise | ``RowPlan/failedBefore(_:)`` with the stored error |
+/// | failed otherwise, or refused as `idempotency_key_reused` | ``RowPlan/failedBefore(_:)`` with the stored error |
 public enum RowPlan: Sendable, Equatable {
     case create(generation: Int)
     case reissue(generation: Int)
@@ -38,6 +38,9 @@ public enum RowPlan: Sendable, Equatable {
             return .settle(generation: entry.generation)
         default:
             let stored = entry.failure ?? APIFailure(status: nil, code: nil, message: "failed", requestID: nil)
+            // The API holds a session under this row's key (made with other data): a new
+            // generation would be a second session. Never retried by policy.
+            if stored.code == APIFailure.keyReusedCode { return .failedBefore(stored) }
             switch policy.retryFailed {
             case .always: return .create(generation: entry.generation + 1)
             case .never: return .failedBefore(stored)

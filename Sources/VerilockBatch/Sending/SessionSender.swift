@@ -156,6 +156,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         // Since when a request of this row may still be at work on the server: set when an
         // attempt got no answer (here, or in a run that died), cleared by any answer.
         var inFlightSince: Date? = pending.attempted ? (pending.attemptedAt ?? .distantPast) : nil
+        var lookedUpReusedKey = false
 
         /// Counts a failed attempt and sleeps its backoff (unless the whole run was paused for
         /// it already); false when no attempt is left. Throws when the run's retry budget is
@@ -269,10 +270,18 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                 return
             case .failRow:
                 var failure = APIFailure(response: response)
-                if failure.code == "idempotency_key_reused" {
+                if failure.code == APIFailure.keyReusedCode {
+                    // A session exists under this key, made with other data (another tool, or a
+                    // ledger that was lost): find it rather than fail.
+                    if usesLookup && !lookedUpReusedKey {
+                        lookedUpReusedKey = true
+                        outcomeUnknown = true
+                        continue
+                    }
                     failure.message =
                         "the API refused the row's Idempotency-Key with its first body (\(failure.message)): "
-                        + "another tool or ledger used the same key; check the session made with it"
+                        + "another tool or ledger used the same key, so a session exists for this applicant; "
+                        + "find it with GET /sessions?external_id=... This row is never retried automatically"
                 }
                 result.outcome = .failed(failure)
                 return
@@ -443,6 +452,8 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
 extension APIFailure {
     /// The code of a 2xx answer whose body is not a session.
     static let unreadableCode = "unreadable_response"
+    /// The API's code for an Idempotency-Key it already used with another body.
+    static let keyReusedCode = "idempotency_key_reused"
 
     /// The same failure, noting that the run was interrupted before an answer came.
     var interrupted: APIFailure {

@@ -68,6 +68,8 @@ struct SettlementRunnerTests {
     @Test("a pending row whose e-mail changed is settled with its first body and written as existing")
     func changedWhilePending() async throws {
         var harness = RunnerHarness(inputs: ["a.csv": Self.csv(1...3)])
+        // The nightly job's setting: only links this run is the first to write.
+        harness.job.include = .new
         // First run: every answer is lost after the session is made; the rows stay pending.
         let down = FakeSessionsAPI { request, _ in
             FakeSessionsAPI.created(request)
@@ -250,6 +252,76 @@ extension SettlementRunnerTests {
         #expect(try await run.value.exitCode == 0)
         #expect(api.requests.count == 3)
         #expect(attempted == ["u-1"])
+    }
+}
+
+extension SettlementRunnerTests {
+    /// A server that honours keys: a key seen before with another body is refused with 422.
+    static func keyHonouringAPI() -> FakeSessionsAPI {
+        let bodies = Mutex([String: [UInt8]]())
+        return FakeSessionsAPI { request, _ in
+            let earlier = bodies.withLock { bodies in
+                defer { if bodies[request.idempotencyKey] == nil { bodies[request.idempotencyKey] = request.body } }
+                return bodies[request.idempotencyKey]
+            }
+            if let earlier, earlier != request.body {
+                return FakeSessionsAPI.error(422, code: "idempotency_key_reused", message: "other body")
+            }
+            return FakeSessionsAPI.created(request)
+        }
+    }
+
+    @Test("a key the API already used with other data: the session is found by lookup, not made again")
+    func keyReusedIsAdopted() async throws {
+        let api = Self.keyHonouringAPI()
+        let harness = RunnerHarness(inputs: ["a.csv": Self.csv(1...3)])
+        #expect(try await harness.run(api).exitCode == 0)
+        let first = try harness.outputRows.map(\.["session_id"])
+        // The ledger is lost and the e-mails change.
+        try FileManager.default.removeItem(atPath: harness.job.ledgerPath)
+        harness.folder.write("a.csv", Self.csv(1...3, email: "new."))
+        let report = try await harness.run(api)
+        #expect(report.exitCode == 0)
+        #expect(try harness.outputRows.map(\.["session_id"]) == first)
+        // One session per applicant: the three 201s of the first run.
+        #expect(api.requests.filter { !$0.body.contains(Array("new.".utf8)) }.count == 3)
+        #expect(Set(first.compactMap { $0 }).count == 3)
+    }
+
+    @Test("without a lookup, a reused key fails the row for good: retry_failed always makes no second session")
+    func keyReusedIsNeverRetried() async throws {
+        let inner = Self.keyHonouringAPI()
+        let api = ScriptedLookupAPI(inner: inner) { _ in FakeSessionsAPI.error(404, code: "not_found", message: "none")
+        }
+        var harness = RunnerHarness(inputs: ["a.csv": Self.csv(1...2)])
+        #expect(try await harness.run(api: api).exitCode == 0)
+        try FileManager.default.removeItem(atPath: harness.job.ledgerPath)
+        harness.folder.write("a.csv", Self.csv(1...2, email: "new."))
+        #expect(try await harness.run(api: api).exitCode == 1)
+        let sent = inner.requests.count
+        harness.job.policy.retryFailed = .always
+        let third = try await harness.run(api: api)
+        #expect(third.exitCode == 1)
+        #expect(inner.requests.count == sent, "a new generation was created")
+        #expect(try harness.rejectRows.allSatisfy { $0["error"]?.contains("never retried automatically") == true })
+    }
+
+    @Test("include new: sessions made by a run that died before writing its output are written by the next run")
+    func undeliveredAreWritten() async throws {
+        var harness = RunnerHarness(inputs: ["a.csv": Self.csv(1...3)])
+        harness.job.include = .new
+        let api = FakeSessionsAPI()
+        #expect(try await harness.run(api).exitCode == 0)
+        // As if the run had died before writing its files.
+        let ledger = try Ledger(path: harness.job.ledgerPath)
+        try ledger.write { db in try db.execute(sql: "UPDATE run SET finished_at = NULL, exit_code = NULL") }
+        let second = try await harness.run(api)
+        #expect(second.exitCode == 0)
+        #expect(try harness.outputRows.map(\.["status"]) == ["created", "created", "created"])
+        #expect(api.requests.count == 3)
+        // Delivered now: the run after writes nothing new.
+        #expect(try await harness.run(api).exitCode == 0)
+        #expect(try harness.outputRows.isEmpty)
     }
 }
 
