@@ -115,6 +115,9 @@ struct SimulationWorld {
             job.rejectsPath = boot + "/rejects.csv"
             Self.write(rows, to: inputPath)
             model.behave(healthy ? .healthy : faulty)
+            // The healthy run starts once the server has finished what it was still at (a request
+            // can run up to the job's server_timeout): it must then settle everything.
+            if healthy { clock.advance(by: job.api.serverTimeout) }
             let crashAt = !healthy && random.chance(0.4) ? Int.random(in: 1...(rows.count * 40), using: &random) : .max
             result.schedule.append(
                 String(format: "t=%.3f ", clock.seconds) + "run \(runIndex + 1): \(rows.count) rows, "
