@@ -12,11 +12,14 @@ public final class ByteChunkReader {
     private let descriptor: Int32
     private let ownsDescriptor: Bool
     private let chunkSize: Int
+    private var transcoder: Transcoder
 
-    /// Opens `path` for reading; `-` means standard input.
-    public init(path: String, chunkSize: Int = 1 << 20) throws(InputError) {
+    /// Opens `path` for reading; `-` means standard input. Chunks come out as UTF-8: a file in
+    /// another `encoding` (or with a UTF-16 byte-order mark) is transcoded as it streams.
+    public init(path: String, chunkSize: Int = 1 << 20, encoding: InputEncoding = .utf8) throws(InputError) {
         self.path = path
         self.chunkSize = chunkSize
+        self.transcoder = Transcoder(encoding)
         if path == "-" {
             descriptor = STDIN_FILENO
             ownsDescriptor = false
@@ -43,8 +46,18 @@ public final class ByteChunkReader {
         if ownsDescriptor { close(descriptor) }
     }
 
-    /// Reads the next chunk into `buffer` (replacing its contents); false at the end of the file.
+    /// Reads the next chunk into `buffer` (replacing its contents), as UTF-8; false at the end of
+    /// the file.
     public func readChunk(into buffer: inout [UInt8]) throws(InputError) -> Bool {
+        while true {
+            let more = try readRawChunk(into: &buffer)
+            if transcoder.isPassThrough { return more }
+            buffer = transcoder.transcode(buffer, last: !more)
+            if !buffer.isEmpty || !more { return !buffer.isEmpty || more }
+        }
+    }
+
+    private func readRawChunk(into buffer: inout [UInt8]) throws(InputError) -> Bool {
         var failure: Int32 = 0
         let descriptor = self.descriptor
         let count = chunkSize

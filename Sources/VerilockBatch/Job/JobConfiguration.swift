@@ -9,6 +9,8 @@ public struct JobConfiguration: Sendable, Equatable {
     public var inputs: [String] = []
     /// The input format.
     public var format = InputFormat.auto
+    /// The input files' text encoding (a UTF-16 byte-order mark wins).
+    public var encoding = InputEncoding.utf8
     /// The CSV delimiter, or nil to detect it.
     public var delimiter: UInt8?
     /// Session field ← input columns.

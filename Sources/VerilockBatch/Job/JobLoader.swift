@@ -4,7 +4,7 @@ import Yams
 /// Reads a job file (YAML, strictly), applies the flags, and checks every value.
 public enum JobLoader {
     static let topKeys = ["name", "input", "session", "api", "ledger", "output", "rejects", "policy"]
-    static let inputKeys = ["files", "format", "delimiter", "columns", "metadata_columns"]
+    static let inputKeys = ["files", "format", "delimiter", "encoding", "columns", "metadata_columns"]
     static let sessionKeys = ["profile_id", "redirect_url", "expires_in", "metadata"]
     static let apiKeys = [
         "base_url", "key_env", "key_file", "rate_limit", "rate_share", "concurrency", "timeout", "server_timeout",
@@ -177,6 +177,7 @@ public enum JobLoader {
         if let input = try top.mapping("input", allowed: inputKeys) {
             if let files = try input.strings("files") { job.inputs = files }
             if let format = try input.choice("format", InputFormat.self) { job.format = format }
+            if let encoding = try input.choice("encoding", InputEncoding.self) { job.encoding = encoding }
             if let delimiter = try input.string("delimiter") {
                 switch delimiter {
                 case "auto": job.delimiter = nil

@@ -52,7 +52,7 @@ struct InputStage {
         var counts = PlanCounts()
         var bytesBefore: Int64 = 0
         for (fileIndex, path) in paths.enumerated() {
-            let source = try ByteChunkReader(path: path)
+            let source = try ByteChunkReader(path: path, encoding: job.encoding)
             let format = job.format.resolved(for: path)
             logger.info("reading input", metadata: ["file": "\(path)", "format": "\(format.rawValue)"])
             var records = try RecordSource(source: source, format: format, job: job)

@@ -183,3 +183,55 @@ struct CSVLineEndTests {
         #expect(found[1].line == 3)
     }
 }
+
+@Suite("Input encodings")
+struct InputEncodingTests {
+    static let text = "external_id,applicant_name\nu-1,Zoë Brontë\nu-2,Ærø – “Quoted” €\n"
+
+    func cells(_ bytes: [UInt8], encoding: InputEncoding = .utf8, chunk: Int = 5) throws -> [[String]] {
+        let folder = TemporaryDirectory()
+        let path = folder.write("in.csv", bytes: bytes)
+        var reader = try CSVReader(source: try ByteChunkReader(path: path, chunkSize: chunk, encoding: encoding))
+        var rows = [reader.header]
+        while let record = try reader.next() {
+            guard case .cells(let cells) = record.content else {
+                Issue.record("line \(record.line): \(record.content)")
+                continue
+            }
+            rows.append(cells)
+        }
+        return rows
+    }
+
+    @Test("UTF-16 with a byte-order mark (either order) reads like its UTF-8 twin, whatever the chunk size")
+    func utf16() throws {
+        let expected = try cells(Array(Self.text.utf8))
+        var little: [UInt8] = [0xFF, 0xFE]
+        var big: [UInt8] = [0xFE, 0xFF]
+        for unit in Self.text.utf16 {
+            little += [UInt8(unit & 0xFF), UInt8(unit >> 8)]
+            big += [UInt8(unit >> 8), UInt8(unit & 0xFF)]
+        }
+        for chunk in [1, 3, 7, 4096] {
+            #expect(try cells(little, chunk: chunk) == expected, "chunk \(chunk)")
+            #expect(try cells(big, chunk: chunk) == expected, "chunk \(chunk)")
+        }
+        #expect(expected[2] == ["u-2", "Ærø – “Quoted” €"])
+    }
+
+    @Test("Windows-1252 with input.encoding reads like its UTF-8 twin")
+    func windows1252() throws {
+        let expected = try cells(Array(Self.text.utf8))
+        var bytes: [UInt8] = []
+        for scalar in Self.text.unicodeScalars {
+            if scalar.value < 0x80 || (0xA0...0xFF).contains(scalar.value) {
+                bytes.append(UInt8(scalar.value))
+            } else if let index = InputEncoding.windows1252High.firstIndex(of: scalar.value) {
+                bytes.append(UInt8(0x80 + index))
+            } else {
+                Issue.record("\(scalar) is not in Windows-1252")
+            }
+        }
+        #expect(try cells(bytes, encoding: .windows1252) == expected)
+    }
+}

@@ -46,7 +46,8 @@ struct RateAndRetryTests {
         let report = try await harness.run(api)
         #expect(report.exitCode == 69)
         #expect(report.stoppedBecause?.contains("unavailable past the retry budget") == true)
-        #expect(api.requests.count < 40)
+        // Lookups of the lost answers are requests too, in the budget's count; still bounded.
+        #expect(api.requests.count < 50)
         #expect(try harness.rejectRows.count == 200)
         #expect(try harness.rejectRows.allSatisfy { $0["reason"] == "pending" })
     }

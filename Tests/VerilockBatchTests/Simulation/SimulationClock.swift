@@ -4,12 +4,7 @@ import Synchronization
 /// nothing left to run, straight to the earliest sleeper's deadline. Sleepers due at the same
 /// instant wake in the order they went to sleep.
 final class SimulationClock: Clock, Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Duration
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-    }
+    typealias Instant = TestClock.Instant
 
     private struct Sleeper {
         var deadline: Duration
