@@ -138,11 +138,6 @@ struct InputStage {
                 entry.message =
                     "the row's data changed while its first create was in doubt: that create is settled with the "
                     + "data first sent, and the session it made is kept"
-                logger.notice(
-                    "data changed while a create was in doubt; settling it with the data first sent",
-                    metadata: [
-                        "file": "\(paths[fileIndex])", "line": "\(raw.line)", "external_id": "\(row.externalID)",
-                    ])
             }
             generation = next
         case .reissue(let next):
@@ -195,6 +190,11 @@ struct InputStage {
             entry.message = "duplicate external_id \(RowValidation.quoted(row.externalID)): first seen at \(place)"
             _ = try rows.insert(entry)
             return .duplicate
+        }
+        if entry.outcome == .settleChanged {
+            logger.notice(
+                "data changed while a create was in doubt; settling it with the data first sent",
+                metadata: ["file": "\(paths[fileIndex])", "line": "\(raw.line)", "external_id": "\(row.externalID)"])
         }
         return entry.outcome
     }
