@@ -15,7 +15,9 @@ public final class ByteChunkReader {
     private var transcoder: Transcoder
 
     /// Opens `path` for reading; `-` means standard input. Chunks come out as UTF-8: a file in
-    /// another `encoding` (or with a UTF-16 byte-order mark) is transcoded as it streams.
+    /// another `encoding` (or with a UTF-16 byte-order mark) is transcoded as it streams, and a
+    /// UTF-8 file is checked as it streams: bytes that are not UTF-8 throw
+    /// ``InputError/wrongEncoding(path:line:byte:likely:)``.
     public init(path: String, chunkSize: Int = 1 << 20, encoding: InputEncoding = .utf8) throws(InputError) {
         self.path = path
         self.chunkSize = chunkSize
@@ -51,10 +53,34 @@ public final class ByteChunkReader {
     public func readChunk(into buffer: inout [UInt8]) throws(InputError) -> Bool {
         while true {
             let more = try readRawChunk(into: &buffer)
-            if transcoder.isPassThrough { return more }
-            buffer = transcoder.transcode(buffer, last: !more)
+            do {
+                try transcoder.transcode(&buffer, last: !more)
+            } catch {
+                throw .wrongEncoding(
+                    path: path, line: Self.line(at: error.offset, in: path), byte: error.byte, likely: error.likely)
+            }
             if !buffer.isEmpty || !more { return !buffer.isEmpty || more }
         }
+    }
+
+    /// The line (counting LF, CRLF and bare-CR line ends) that holds the byte at `offset` of the
+    /// file at `path`, read again from its start; nil for standard input, which cannot be.
+    static func line(at offset: Int64, in path: String) -> Int? {
+        guard path != "-", let reader = try? ByteChunkReader(path: path, encoding: .iso88591) else { return nil }
+        var line = 1
+        var remaining = offset
+        var previous: UInt8 = 0
+        var chunk: [UInt8] = []
+        while remaining > 0, (try? reader.readRawChunk(into: &chunk)) == true {
+            for byte in chunk.prefix(Int(min(remaining, Int64(chunk.count)))) {
+                if byte == UInt8(ascii: "\n") && previous != UInt8(ascii: "\r") || byte == UInt8(ascii: "\r") {
+                    line += 1
+                }
+                previous = byte
+            }
+            remaining -= Int64(chunk.count)
+        }
+        return line
     }
 
     private func readRawChunk(into buffer: inout [UInt8]) throws(InputError) -> Bool {

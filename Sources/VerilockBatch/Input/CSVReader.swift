@@ -7,7 +7,7 @@ import Foundation
 /// a UTF-8 byte-order mark; blank lines are skipped. In an LF or CRLF file, a bare CR inside an
 /// unquoted cell makes the record malformed: it is never a silent line break or truncation. The delimiter (`,`, `;` or tab) is taken from
 /// the header line when not given. Each record carries the physical line where it starts. A
-/// record that breaks the format (a stray quote, an unterminated quote, invalid UTF-8, more than
+/// record that breaks the format (a stray quote, an unterminated quote, a NUL byte, more than
 /// `maxRecordBytes` bytes or `maxFields` cells) comes back as ``RawRecord/Content/malformed(_:)``
 /// and reading goes on; memory stays bounded by `maxRecordBytes` whatever the input.
 public struct CSVReader {

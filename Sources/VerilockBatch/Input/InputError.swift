@@ -8,6 +8,9 @@ public enum InputError: Error, Sendable, Equatable {
     case unreadable(path: String, reason: String)
     /// The file is not of its format (no header, not text).
     case malformed(path: String, line: Int, reason: String)
+    /// The file is not in the encoding `input.encoding` names: `byte`, on `line` (nil when the
+    /// input cannot be read again to count), does not fit; the file looks like `likely`.
+    case wrongEncoding(path: String, line: Int?, byte: UInt8, likely: InputEncoding)
     /// A column the job maps is not in the file's header.
     case missingColumn(path: String, column: String, field: String, header: [String])
 }
@@ -21,6 +24,8 @@ extension InputError: LocalizedError, CustomStringConvertible {
             "cannot read input file \(path): \(reason)"
         case .malformed(let path, let line, let reason):
             "\(path):\(line): \(reason)"
+        case .wrongEncoding(let path, let line, let byte, let likely):
+            Self.wrongEncoding(path: path, line: line, byte: byte, likely: likely)
         case .missingColumn(let path, let column, let field, let header):
             "\(path):1: column '\(column)' (mapped to \(field)) is not in the header "
                 + "[\(header.joined(separator: ", "))]: fix input.columns in the job or the file"
@@ -28,4 +33,16 @@ extension InputError: LocalizedError, CustomStringConvertible {
     }
 
     public var errorDescription: String? { description }
+
+    private static func wrongEncoding(path: String, line: Int?, byte: UInt8, likely: InputEncoding) -> String {
+        let place = line.map { "\(path):\($0)" } ?? path
+        let settings = InputEncoding.allCases.map(\.rawValue).joined(separator: ", ")
+        let problem =
+            likely == .utf16
+            ? "the file is not UTF-8: it is full of NUL bytes, as UTF-16 text without a byte-order mark is"
+            : "the file is not UTF-8: byte 0x\(String(byte, radix: 16, uppercase: true)) cannot be part of a "
+                + "UTF-8 character there; it looks like \(likely.rawValue)"
+        return "\(place): \(problem). Set input.encoding: \(likely.rawValue) in the job if that is its "
+            + "encoding (one of \(settings)), or save the file as UTF-8; nothing was sent"
+    }
 }

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Lines are split from 1 MiB chunks; a line longer than `maxRecordBytes` is skipped to its end
 /// without being held in memory and comes back as malformed, like a line that is not a JSON
-/// object or not valid UTF-8.
+/// object. The source has checked that the bytes are UTF-8.
 public struct NDJSONReader {
     private let source: ByteChunkReader
     private let maxRecordBytes: Int
@@ -33,9 +33,6 @@ public struct NDJSONReader {
     }
 
     private func parse(_ bytes: [UInt8]) -> RawRecord.Content {
-        guard String(validating: bytes, as: UTF8.self) != nil else {
-            return .malformed("the line is not valid UTF-8")
-        }
         let value: JSONValue
         do {
             value = try StrictJSONParser.parse(bytes)

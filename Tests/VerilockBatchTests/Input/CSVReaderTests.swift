@@ -103,13 +103,37 @@ struct CSVReaderTests {
         #expect(cells(records[1]) == ["2", "Bob"])
     }
 
-    @Test("invalid UTF-8 and NUL bytes reject the record and name the cell")
-    func invalidBytes() throws {
-        let (_, records) = try read(
-            Array("id,name\n1,".utf8) + [0xC3, 0x28] + Array("\n2,a".utf8) + [0] + Array("\n3,ok\n".utf8))
-        #expect(problem(records[0]) == "cell 2 is not valid UTF-8")
-        #expect(problem(records[1]) == "cell 2 contains a NUL byte")
-        #expect(cells(records[2]) == ["3", "ok"])
+    @Test("a NUL byte rejects the record and names the cell")
+    func nulByte() throws {
+        let (_, records) = try read(Array("id,name\n2,a".utf8) + [0] + Array("\n3,ok\n".utf8))
+        #expect(problem(records[0]) == "cell 2 contains a NUL byte")
+        #expect(cells(records[1]) == ["3", "ok"])
+    }
+
+    @Test(
+        "bytes that are not UTF-8 stop the file with its line, the byte and the likely encoding",
+        arguments: [1, 3, 7, 1 << 20])
+    func notUTF8(chunkSize: Int) throws {
+        let bytes = Array("id,name\r\n1,ok\r\n2,Ren".utf8) + [0xE9] + Array("e\r\n3,ok\r\n".utf8)
+        #expect {
+            _ = try read(bytes, chunkSize: chunkSize)
+        } throws: { error in
+            guard case InputError.wrongEncoding(_, line: 3, byte: 0xE9, likely: .windows1252) = error else {
+                return false
+            }
+            return "\(error)".contains("input.csv:3: the file is not UTF-8: byte 0xE9")
+        }
+    }
+
+    @Test("a file that is a quarter NUL bytes is named UTF-16 without a byte-order mark")
+    func utf16WithoutMark() throws {
+        let bytes = Array("id,name\n1,Ann\n".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        #expect {
+            _ = try read(bytes, chunkSize: 5)
+        } throws: { error in
+            guard case InputError.wrongEncoding(_, line: 1, byte: 0, likely: .utf16) = error else { return false }
+            return "\(error)".contains("input.encoding: utf-16")
+        }
     }
 
     @Test("a record over the size limit is rejected without being held, and reading goes on")

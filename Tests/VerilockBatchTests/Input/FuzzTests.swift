@@ -194,6 +194,62 @@ struct FuzzTests {
         return lines.count
     }
 
+    /// The line and likely encoding that reading `bytes` as UTF-8 must stop at, by the standard
+    /// library's own UTF-8 parser: the first NUL byte of a file whose first 4 KiB are a quarter
+    /// NUL bytes (UTF-16 without a byte-order mark), else the first byte that is not UTF-8.
+    static func encodingError(_ bytes: [UInt8]) -> (line: Int, likely: InputEncoding)? {
+        let sample = bytes.prefix(4096)
+        if sample.count >= 4, sample.filter({ $0 == 0 }).count * 4 >= sample.count {
+            return (line(at: bytes.firstIndex(of: 0) ?? 0, in: bytes), .utf16)
+        }
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded): offset += encoded.count
+            case .emptyInput: return nil
+            case .error: return (line(at: offset, in: bytes), .windows1252)
+            }
+        }
+    }
+
+    /// The line that holds `bytes[offset]`, counting LF, CRLF and bare CR as line ends.
+    static func line(at offset: Int, in bytes: [UInt8]) -> Int {
+        var line = 1
+        for (index, byte) in bytes[..<offset].enumerated() {
+            if byte == 0x0D || (byte == 0x0A && (index == 0 || bytes[index - 1] != 0x0D)) { line += 1 }
+        }
+        return line
+    }
+
+    /// Reads `bytes`, which are not UTF-8, and checks that reading stops with one
+    /// ``InputError/wrongEncoding(path:line:byte:likely:)`` on the expected line, after records
+    /// of earlier lines only.
+    static func checkWrongEncoding(
+        _ bytes: [UInt8], expected: (line: Int, likely: InputEncoding), path: String, format: String, chunk: Int,
+        context: Comment
+    ) {
+        var lines: [Int] = []
+        do {
+            let source = try ByteChunkReader(path: path, chunkSize: chunk)
+            if format == "csv" {
+                var reader = try CSVReader(source: source, maxRecordBytes: maxRecordBytes, maxFields: maxFields)
+                while let record = try reader.next() { lines.append(record.line) }
+            } else {
+                var reader = NDJSONReader(source: source, maxRecordBytes: maxRecordBytes)
+                while let record = try reader.next() { lines.append(record.line) }
+            }
+            Issue.record("not UTF-8 (line \(expected.line)), yet read to the end; \(context)")
+        } catch InputError.wrongEncoding(_, let line, _, let likely) {
+            #expect(line == expected.line, "stopped at line \(line.map(String.init) ?? "?"); \(context)")
+            #expect(likely == expected.likely, context)
+            #expect(lines.allSatisfy { $0 < expected.line }, "records on \(lines); \(context)")
+        } catch {
+            Issue.record("\(error) instead of the encoding error on line \(expected.line); \(context)")
+        }
+    }
+
     @Test("mutated and random inputs: no crash, one record or rejection per line, every byte read")
     func fuzz() throws {
         let seed = Self.seed
@@ -210,13 +266,25 @@ struct FuzzTests {
                 let context: Comment =
                     "FUZZ_SEED=\(seed) iteration \(iteration) \(format), chunk \(chunk), \(bytes.count) bytes"
                 let path = folder.write("fuzz-\(iteration).\(format)", bytes: bytes)
-                do {
-                    records +=
-                        try format == "csv"
-                        ? Self.checkCSV(bytes, path: path, chunk: chunk, context: context)
-                        : Self.checkNDJSON(bytes, path: path, chunk: chunk, context: context)
-                } catch {
-                    Issue.record("\(error); \(context)")
+                if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
+                    // UTF-16 by its byte-order mark: the line invariants hold for the transcoded
+                    // text, not for these bytes. Reading must still end, within a record a byte.
+                    var reader = NDJSONReader(source: try ByteChunkReader(path: path, chunkSize: chunk))
+                    var count = 0
+                    while (try? reader.next()) != nil, count <= bytes.count { count += 1 }
+                    #expect(count <= bytes.count, "the reader does not end; \(context)")
+                } else if let expected = Self.encodingError(bytes) {
+                    Self.checkWrongEncoding(
+                        bytes, expected: expected, path: path, format: format, chunk: chunk, context: context)
+                } else {
+                    do {
+                        records +=
+                            try format == "csv"
+                            ? Self.checkCSV(bytes, path: path, chunk: chunk, context: context)
+                            : Self.checkNDJSON(bytes, path: path, chunk: chunk, context: context)
+                    } catch {
+                        Issue.record("\(error); \(context)")
+                    }
                 }
                 try FileManager.default.removeItem(atPath: path)
             }

@@ -60,13 +60,15 @@ struct NDJSONReaderTests {
         #expect(records.map(\.line) == [1, 2])
     }
 
-    @Test("invalid UTF-8 is rejected")
+    @Test("bytes that are not UTF-8 stop the file, naming its line")
     func invalidUTF8() throws {
         let folder = TemporaryDirectory()
-        let path = folder.write("bad.ndjson", bytes: Array("{\"id\":\"".utf8) + [0xFF] + Array("\"}\n".utf8))
+        let bytes = Array("{\"id\":\"a\"}\n{\"id\":\"".utf8) + [0xFF] + Array("\"}\n".utf8)
+        let path = folder.write("bad.ndjson", bytes: bytes)
         var reader = NDJSONReader(source: try ByteChunkReader(path: path))
-        let record = try #require(try reader.next())
-        #expect(problem(record) == "the line is not valid UTF-8")
+        #expect(throws: InputError.wrongEncoding(path: path, line: 2, byte: 0xFF, likely: .windows1252)) {
+            while try reader.next() != nil {}
+        }
     }
 }
 
