@@ -2,8 +2,9 @@
 ///
 /// Stricter than Foundation's decoder where an input row needs it: a number is an integer only
 /// when written as one (`3004.0` and `1e3` are doubles), a key that occurs twice in an object is
-/// an error (which value would win is anyone's guess), and nesting deeper than `maxDepth` is an
-/// error rather than a stack overflow.
+/// an error (which value would win is anyone's guess), an integer outside Int64 or a number
+/// outside a double's range is an error rather than a silently rounded value, and nesting deeper
+/// than `maxDepth` is an error rather than a stack overflow.
 struct StrictJSONParser {
     /// Why a line is not (acceptable) JSON, for the rejection message.
     struct Failure: Error, Equatable {
@@ -218,8 +219,16 @@ struct StrictJSONParser {
             guard index > exponent else { throw fail("a number without an exponent") }
         }
         let literal = String(decoding: bytes[start..<index], as: UTF8.self)
-        if isInteger, let integer = Int64(literal) { return .integer(integer) }
-        guard let double = Double(literal) else { throw fail("a number out of range") }
+        if isInteger {
+            // Read as a double, a larger integer would silently lose its last digits.
+            guard let integer = Int64(literal) else {
+                throw Failure(reason: "the integer \(literal) is outside the 64-bit range: write it as a string")
+            }
+            return .integer(integer)
+        }
+        guard let double = Double(literal), double.isFinite else {
+            throw Failure(reason: "the number \(literal) is outside the range of a double")
+        }
         return .double(double)
     }
 }

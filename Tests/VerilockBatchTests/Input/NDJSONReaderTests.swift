@@ -89,12 +89,14 @@ struct StrictJSONTests {
     }
 
     @Test(
-        "rejected: a float or exponent external_id, a duplicate key, an escaped control character",
+        "rejected: a float or exponent external_id, a duplicate key, an escaped control character, a number out of range",
         arguments: [
             #"{"external_id": 3004.0}"#, #"{"external_id": 1e3}"#, #"{"external_id": "a", "external_id": "b"}"#,
             #"{"external_id": "u-1", "applicant_name": "Ann\u0000Lee"}"#,
             #"{"external_id": "u-1", "applicant_email": "a@example.com\u000d"}"#,
             #"{"external_id": "u-1", "metadata": {"note": "x\u001by"}}"#,
+            // Read as doubles, these would silently become other values.
+            #"{"external_id": 92233720368547758070}"#, #"{"external_id": "u-1", "metadata": {"n": 1e999}}"#,
         ])
     func rejected(line: String) {
         guard case .failure = map(line) else {
