@@ -32,13 +32,9 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let job = try ledgerOptions.load()
             let now = Date()
-            let path = job.expand(job.ledgerPath, runID: nil, now: now)
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw LedgerError.cannotOpen(path: path, reason: "no such file: no run has used this ledger yet")
-            }
-            let ledger = try Ledger(path: path)
+            let (job, ledger) = try ledgerOptions.openLedger(now: now)
+            let path = ledger.path
             let scope: ResultFiles.Scope
             var runID: Int64?
             if all {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import VerilockBatch
 
 /// Which ledger a command reads: the job's, or the one `--ledger` names.
@@ -15,8 +16,26 @@ struct LedgerOptions: ParsableArguments {
 
     /// The job (its values, unchecked for a run) with `--ledger` applied.
     func load() throws -> JobConfiguration {
+        try Self.load(job: job, ledger: ledger)
+    }
+
+    static func load(job: String?, ledger: String?) throws -> JobConfiguration {
         var overrides = JobOverrides()
         overrides.ledger = ledger
         return try JobLoader.load(path: job, overrides: overrides, forRun: false)
+    }
+
+    /// The job and its ledger, which must exist: reading commands never create one.
+    func openLedger(now: Date) throws -> (JobConfiguration, Ledger) {
+        try Self.openLedger(job: job, ledger: ledger, now: now)
+    }
+
+    static func openLedger(job: String?, ledger: String?, now: Date) throws -> (JobConfiguration, Ledger) {
+        let job = try load(job: job, ledger: ledger)
+        let path = job.expand(job.ledgerPath, runID: nil, now: now)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LedgerError.cannotOpen(path: path, reason: "no such file: no run has used this ledger yet")
+        }
+        return (job, try Ledger(path: path))
     }
 }

@@ -16,12 +16,8 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let job = try ledgerOptions.load()
-            let path = job.expand(job.ledgerPath, runID: nil, now: Date())
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw LedgerError.cannotOpen(path: path, reason: "no such file: no run has used this ledger yet")
-            }
-            let status = try Ledger(path: path).status(now: Date())
+            let (_, ledger) = try ledgerOptions.openLedger(now: Date())
+            let status = try ledger.status(now: Date())
             if json {
                 print(String(decoding: try status.jsonBytes(), as: UTF8.self))
             } else {

@@ -16,7 +16,8 @@ struct VerilockBatchCommand: AsyncParsableCommand {
             """,
         version: VerilockBatchVersion.current,
         subcommands: [
-            RunCommand.self, ValidateCommand.self, StatusCommand.self, ExportCommand.self, SimulateCommand.self,
+            RunCommand.self, ValidateCommand.self, StatusCommand.self, ExportCommand.self, LedgerCommand.self,
+            SimulateCommand.self,
         ]
     )
 }

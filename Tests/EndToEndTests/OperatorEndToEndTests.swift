@@ -120,5 +120,27 @@ struct OperatorEndToEndTests {
             ])
         #expect(dry.exitCode == 1)
         #expect(dry.stderr.contains("would skip     2 (existing)"))
+
+        let backup = try await BinaryRunner.run([
+            "ledger", "backup", "--ledger", folder + "/ledger.sqlite", folder + "/backup/copy.sqlite",
+        ])
+        #expect(backup.exitCode == 0, "stderr: \(backup.stderr)")
+        let check = try await BinaryRunner.run(["ledger", "check", "--ledger", folder + "/backup/copy.sqlite"])
+        #expect(check.exitCode == 0)
+        #expect(check.stdout.contains("applicants  created 2, pending 0, failed 0"))
+        #expect(check.stdout.contains("integrity   ok"))
+        let again = try await BinaryRunner.run([
+            "ledger", "backup", "--ledger", folder + "/ledger.sqlite", folder + "/backup/copy.sqlite",
+        ])
+        #expect(again.exitCode == 73)
+        #expect(again.stderr.contains("the backup file exists"))
+        // A ledger whose pages are overwritten is not sound: exit 73.
+        let damaged = folder + "/damaged.sqlite"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/backup/copy.sqlite"))
+        try #require(bytes.count > 8192)
+        bytes.replaceSubrange(4096..<8192, with: Data(repeating: 0xA5, count: 4096))
+        try bytes.write(to: URL(fileURLWithPath: damaged))
+        let broken = try await BinaryRunner.run(["ledger", "check", "--ledger", damaged])
+        #expect(broken.exitCode == 73, "stdout: \(broken.stdout) stderr: \(broken.stderr)")
     }
 }

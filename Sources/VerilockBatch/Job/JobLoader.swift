@@ -47,8 +47,21 @@ public enum JobLoader {
             if case .input(let name) = column { return name }
             return nil
         }
+        try checkLedgerPath(job.ledgerPath, file: overrides.ledger != nil ? "--ledger" : path ?? "flags")
         if forRun { try check(job, file: path ?? "flags") }
         return job
+    }
+
+    /// Refuses a ledger path that changes with the date or the run: each new ledger would forget
+    /// everyone who already has a session, and send them a second one.
+    static func checkLedgerPath(_ path: String, file: String) throws(JobError) {
+        for placeholder in ["{date}", "{run}"] where path.contains(placeholder) {
+            throw .invalidValue(
+                path: file, line: nil, key: "ledger",
+                message: "\(placeholder) makes a new ledger for each \(placeholder == "{date}" ? "day" : "run"), which "
+                    + "forgets everyone who already has a session and sends them another: use one fixed path "
+                    + "(such as state/{job}.sqlite)")
+        }
     }
 
     static func resolve(_ path: String, base: String) -> String {

@@ -45,9 +45,13 @@ public final class Ledger: Sendable {
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             let migrator = LedgerSchema.migrator
-            let superseded = try queue.read { db in try migrator.hasBeenSuperseded(db) }
-            if superseded {
-                throw LedgerError.tooNew(path: path, version: "newer than \(migrator.migrations.last ?? "v1")")
+            let newest = try queue.read { db -> String? in
+                guard try migrator.hasBeenSuperseded(db) else { return nil }
+                let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+                return applied.last { !migrator.migrations.contains($0) } ?? applied.last
+            }
+            if let newest {
+                throw LedgerError.tooNew(path: path, version: newest, known: migrator.migrations.last ?? "none")
             }
             try migrator.migrate(queue)
         } catch let error as LedgerError {

@@ -8,8 +8,9 @@ public enum LedgerError: Error, Sendable, Equatable {
     case database(path: String, reason: String)
     /// Another run holds the ledger.
     case locked(path: String, holder: String)
-    /// The ledger was written by a newer version of the tool.
-    case tooNew(path: String, version: String)
+    /// The ledger was written by a newer version of the tool: its schema has `version`, this
+    /// tool knows up to `known`.
+    case tooNew(path: String, version: String, known: String)
 }
 
 extension LedgerError: LocalizedError, CustomStringConvertible {
@@ -21,8 +22,9 @@ extension LedgerError: LocalizedError, CustomStringConvertible {
             "ledger \(path): \(reason)"
         case .locked(let path, let holder):
             "another run holds the ledger \(path) (\(holder)): wait for it to finish, then run again"
-        case .tooNew(let path, let version):
-            "the ledger \(path) has schema \(version), newer than this verilock-batch knows: upgrade the tool"
+        case .tooNew(let path, let version, let known):
+            "the ledger \(path) has schema '\(version)', newer than this verilock-batch knows (up to '\(known)'): "
+                + "run a newer verilock-batch; this one leaves the ledger as it is"
         }
     }
 

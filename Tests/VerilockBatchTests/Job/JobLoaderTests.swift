@@ -166,6 +166,26 @@ struct HostileJobTests {
         #expect(throws: JobError.self) { try JobLoader.check(job, file: "a.yaml") }
     }
 
+    @Test("a ledger path with {date} or {run} is refused: a new ledger would forget everyone")
+    func ledgerPlaceholders() throws {
+        let folder = TemporaryDirectory()
+        for placeholder in ["{date}", "{run}"] {
+            let job = folder.write("j.yaml", "input: {files: [a.csv]}\nledger: state/x-\(placeholder).sqlite\n")
+            #expect {
+                _ = try JobLoader.load(path: job, overrides: JobOverrides(), forRun: false)
+            } throws: { error in
+                "\(error)".contains("ledger: \(placeholder) makes a new ledger")
+            }
+            var overrides = JobOverrides()
+            overrides.ledger = "x-\(placeholder).sqlite"
+            overrides.inputs = ["a.csv"]
+            #expect(throws: JobError.self) { _ = try JobLoader.load(path: nil, overrides: overrides) }
+        }
+        var fixed = JobOverrides()
+        fixed.ledger = "state/{job}.sqlite"
+        #expect(try JobLoader.load(path: nil, overrides: fixed, forRun: false).ledgerPath == "state/{job}.sqlite")
+    }
+
     @Test("a job name is a file name", arguments: ["../up", "a/b", "..", ".", "tab\there", ""])
     func badNames(name: String) throws {
         var job = JobConfiguration()

@@ -20,6 +20,46 @@ struct LedgerTests {
         #expect(mode == "wal")
     }
 
+    @Test("a ledger from a newer tool is refused naming both schema versions, and left as it is")
+    func tooNew() throws {
+        let path = folder.path + "/new.sqlite"
+        _ = try Ledger(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9: from the future')") }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(throws: LedgerError.tooNew(path: path, version: "v9: from the future", known: "v4: settlement")) {
+            _ = try Ledger(path: path)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(ExitStatus(for: LedgerError.tooNew(path: path, version: "v9", known: "v4")) == .cannotWrite)
+    }
+
+    @Test("check counts what the ledger holds; backup writes a 0600 copy that checks alike, never over a file")
+    func checkAndBackup() throws {
+        let ledger = try Ledger(path: folder.path + "/l.sqlite")
+        let run = try ledger.startRun(job: "t", inputs: [("a.csv", 10)], simulated: false, now: Date())
+        try ledger.write { db in
+            try LedgerRows(db: db, runID: run).recordIntent(
+                externalID: "u-1", generation: 1, idempotencyKey: "k1", fingerprint: "f1", body: [1], now: "t")
+        }
+        let check = try ledger.check()
+        #expect(check.isSound)
+        #expect(check.applicants == ["pending": 1])
+        #expect(check.runs == 1)
+        #expect(check.schema == "v4: settlement" && check.toolSchema == check.schema)
+        let copy = folder.path + "/backups/copy.sqlite"
+        try ledger.backup(to: copy)
+        #expect((try FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int) == 0o600)
+        var copied = try Ledger(path: copy).check()
+        copied.ledger = check.ledger
+        copied.bytes = check.bytes
+        #expect(copied == check)
+        let sizeBefore = try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int
+        #expect(throws: LedgerError.self) { try ledger.backup(to: copy) }
+        #expect(try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int == sizeBefore)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path + "/backups") == ["copy.sqlite"])
+    }
+
     @Test("the schema refuses a created applicant without a session url")
     func schemaInvariant() throws {
         let ledger = try Ledger(path: folder.path + "/l.sqlite")

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import VerilockBatch
+
+/// `verilock-batch ledger backup [JOB] FILE`: a consistent copy of the ledger, 0600.
+struct LedgerBackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Copy the ledger consistently (runs may go on meanwhile) to a new file, mode 0600.",
+        discussion: "verilock-batch ledger backup JOB FILE, or verilock-batch ledger backup --ledger LEDGER FILE."
+    )
+
+    @Argument(help: "The job file (unless --ledger is given), then the backup file, which must not exist.")
+    var paths: [String] = []
+
+    @Option(name: .long, help: "The ledger file, instead of a job's.")
+    var ledger: String?
+
+    func validate() throws {
+        let expected = ledger == nil ? 2 : 1
+        guard paths.count == expected else {
+            throw ValidationError(
+                ledger == nil ? "name the job file and the backup file" : "name the backup file (one path)")
+        }
+    }
+
+    func run() async throws {
+        do {
+            let (_, source) = try LedgerOptions.openLedger(
+                job: ledger == nil ? paths[0] : nil, ledger: ledger, now: Date())
+            let target = paths[paths.count - 1]
+            let resolved = PathName.resolved(target)
+            for file in [source.path, source.path + "-wal", source.path + "-shm", source.path + ".lock"]
+            where PathName.resolved(file) == resolved {
+                throw LedgerError.database(path: target, reason: "the backup would overwrite the ledger's own \(file)")
+            }
+            try source.backup(to: target)
+            printError("backed up \(source.path) to \(target)")
+        } catch {
+            printError("error: \(error.localizedDescription)")
+            throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+    }
+}
