@@ -47,6 +47,10 @@ struct ExportCommand: AsyncParsableCommand {
                 runID = id
             }
             let target = output ?? job.expand(job.outputPath, runID: runID, now: now)
+            try PathCollisions(
+                reads: PathCollisions.reads(of: job, jobFile: ledgerOptions.job, ledgerPath: path),
+                writes: [PathCollisions.File("output", target)]
+            ).check()
             let files = ResultFiles(
                 ledger: ledger, scope: scope, inputPaths: try runID.map { try ledger.inputPaths(runID: $0) } ?? [])
             let rows = try files.writeOutput(

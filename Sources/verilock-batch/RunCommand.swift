@@ -84,7 +84,8 @@ struct RunCommand: AsyncParsableCommand {
         let files =
             (report.map { [PathCollisions.File("report", $0)] } ?? [])
             + (metricsFile.map { [PathCollisions.File("metrics file", $0)] } ?? [])
-        let result = try await Self.execute(job, files: files, progress: reporter, logger: logger)
+        let result = try await Self.execute(
+            job, jobFile: options.job, files: files, progress: reporter, logger: logger)
         reporter.finish()
         printError(result.summary)
         if let report { try result.write(to: report) }
@@ -95,7 +96,8 @@ struct RunCommand: AsyncParsableCommand {
     /// Connects to the API (or starts the in-process simulator the job asks for) and runs the job.
     /// `files` are the run's other outputs (report, metrics), checked against its inputs.
     static func execute(
-        _ job: JobConfiguration, files: [PathCollisions.File] = [], progress: ProgressReporter, logger: Logger
+        _ job: JobConfiguration, jobFile: String? = nil, files: [PathCollisions.File] = [], progress: ProgressReporter,
+        logger: Logger
     ) async throws -> RunReport {
         let environment = ProcessInfo.processInfo.environment
         var simulator: RunningSimulator?
@@ -128,7 +130,8 @@ struct RunCommand: AsyncParsableCommand {
             let runner = BatchRunner(
                 job: job, api: api, clock: ContinuousClock(), control: control, secrets: [key],
                 otherFiles: PathCollisions(
-                    reads: job.api.keyFile.map { [PathCollisions.File("API key file", $0)] } ?? [],
+                    reads: (job.api.keyFile.map { [PathCollisions.File("API key file", $0)] } ?? [])
+                        + (jobFile.map { [PathCollisions.File("job file", $0)] } ?? []),
                     writes: files),
                 progress: progress.update, logger: logger)
             result = .success(try await runner.run())

@@ -25,18 +25,40 @@ public struct PathCollisions: Sendable {
         self.writes = writes
     }
 
-    /// The reads of a ledger at `path`: the file, its WAL and shared-memory files and its lock.
+    /// The reads of a ledger at `path`: the file, its WAL and shared-memory files and its lock,
+    /// beside `path` and beside the file it resolves to (SQLite and the lock put them beside
+    /// the real file when `path` is a symlink).
     public static func ledger(_ path: String) -> [File] {
-        [
-            File("ledger", path), File("ledger", path + "-wal"), File("ledger", path + "-shm"),
-            File("ledger lock", path + ".lock"),
-        ]
+        let real = PathName.resolved(path)
+        return [path, real].flatMap { base in
+            [
+                File("ledger", base), File("ledger", base + "-wal"), File("ledger", base + "-shm"),
+                File("ledger lock", base + ".lock"),
+            ]
+        }
+    }
+
+    /// What a command that writes from a ledger (`export`) must not overwrite: the job's inputs
+    /// (globs expanded where they match), the job file, the key file and the ledger's files.
+    public static func reads(of job: JobConfiguration, jobFile: String?, ledgerPath: String) -> [File] {
+        let inputs = (try? InputStage.expandInputs(job.inputs)) ?? job.inputs
+        return inputs.filter { $0 != "-" }.map { File("input", $0) } + ledger(ledgerPath)
+            + (jobFile.map { [File("job file", $0)] } ?? [])
+            + (job.api.keyFile.map { [File("API key file", $0)] } ?? [])
     }
 
     /// Throws ``JobError/pathCollision(_:_:)`` naming the first two files that are one, and
-    /// ``JobError/invalidValue(path:line:key:message:)`` for a file to write that is a folder.
+    /// ``JobError/invalidValue(path:line:key:message:)`` for a file to write that is a folder or
+    /// a device, FIFO or socket (the finished file is renamed onto its path, which would replace
+    /// `/dev/null` itself).
     public func check() throws(JobError) {
         for write in writes {
+            var info = stat()
+            if lstat(write.path, &info) == 0, ![S_IFREG, S_IFLNK, S_IFDIR].contains(info.st_mode & S_IFMT) {
+                throw .invalidValue(
+                    path: write.path, line: nil, key: write.role,
+                    message: "is a device, FIFO or socket: name a regular file to write")
+            }
             var isDirectory: ObjCBool = false
             if write.path.hasSuffix("/") || PathName.lastComponent(of: write.path) == "."
                 || PathName.lastComponent(of: write.path) == ".."

@@ -112,6 +112,53 @@ extension PathTests {
         #expect(try String(contentsOfFile: harness.job.inputs[0], encoding: .utf8) == "external_id\nu-1\n")
     }
 
+    @Test("a ledger reached through a symlink: its real WAL, shared-memory and lock files are refused as outputs")
+    func symlinkedLedger() throws {
+        let folder = TemporaryDirectory()
+        _ = try Ledger(path: folder.path + "/state.sqlite")
+        try FileManager.default.createSymbolicLink(
+            atPath: folder.path + "/link.sqlite", withDestinationPath: folder.path + "/state.sqlite")
+        for companion in ["", "-wal", "-shm", ".lock"] {
+            let collisions = PathCollisions(
+                reads: PathCollisions.ledger(folder.path + "/link.sqlite"),
+                writes: [PathCollisions.File("output", folder.path + "/state.sqlite" + companion)])
+            #expect(throws: JobError.self, "state.sqlite\(companion)") { try collisions.check() }
+        }
+    }
+
+    @Test("a device or FIFO is refused as an output: the finished file would replace it")
+    func specialFiles() throws {
+        let folder = TemporaryDirectory()
+        let fifo = folder.path + "/fifo"
+        try #require(mkfifo(fifo, 0o600) == 0)
+        for path in [fifo, "/dev/null"] {
+            #expect {
+                try PathCollisions(reads: [], writes: [PathCollisions.File("output", path)]).check()
+            } throws: { error in
+                "\(error)".contains("is a device, FIFO or socket")
+            }
+        }
+    }
+
+    @Test("export's reads: the job's inputs (globs expanded), the job file, the key file and the ledger's files")
+    func exportReads() throws {
+        let folder = TemporaryDirectory()
+        _ = folder.write("a-1.csv", "x")
+        var job = JobConfiguration()
+        job.inputs = [folder.path + "/a-*.csv"]
+        job.api.keyFile = folder.path + "/key"
+        let reads = PathCollisions.reads(
+            of: job, jobFile: folder.path + "/job.yaml", ledgerPath: folder.path + "/l.sqlite")
+        for target in ["a-1.csv", "job.yaml", "key", "l.sqlite", "l.sqlite-wal", "l.sqlite.lock"] {
+            let collisions = PathCollisions(
+                reads: reads, writes: [PathCollisions.File("output", folder.path + "/" + target)])
+            #expect(throws: JobError.self, "\(target)") { try collisions.check() }
+        }
+        #expect(throws: Never.self) {
+            try PathCollisions(reads: reads, writes: [PathCollisions.File("output", folder.path + "/out.csv")]).check()
+        }
+    }
+
     @Test("the ledger's lock file is never opened through a symlink")
     func lockSymlink() throws {
         let folder = TemporaryDirectory()
