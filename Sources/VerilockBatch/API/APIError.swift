@@ -55,11 +55,12 @@ extension APIError: LocalizedError, CustomStringConvertible {
 
     public var errorDescription: String? { description }
 
-    /// `text` with any user info (`user:password@`) cut out, for messages.
+    /// `text` with anything that may be user info cut out, for messages: everything between
+    /// `://` and the last `@` (a password may hold `@` or `/` itself).
     static func withoutUserInfo(_ text: String) -> String {
-        guard let at = text.firstIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound <= at,
-            !text[scheme.upperBound..<at].contains("/")
-        else { return text }
+        guard let scheme = text.range(of: "://"), let at = text.lastIndex(of: "@"), scheme.upperBound <= at else {
+            return text
+        }
         return String(text[..<scheme.upperBound]) + "[user info removed]@" + String(text[text.index(after: at)...])
     }
 }

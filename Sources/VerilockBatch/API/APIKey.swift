@@ -40,18 +40,21 @@ public enum APIKey {
     }
 
     /// The key in `raw` with one trailing newline (LF or CRLF) removed; throws when what is left
-    /// holds whitespace or a control character (a second line, a stray space, a NUL).
+    /// holds anything but printable ASCII (a second line, a stray space, a NUL, an invisible or
+    /// non-ASCII character: keys are ASCII tokens).
     static func validated(_ raw: String, source: String) throws(APIError) -> String {
         // On scalars: "\r\n" is a single Character.
         var key = Substring.UnicodeScalarView(raw.unicodeScalars)
-        if key.last == "\n" { key.removeLast() }
-        if key.last == "\r" { key.removeLast() }
-        if let bad = key.first(where: {
-            $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F
-        }) {
+        if key.last == "\n" {
+            key.removeLast()
+            if key.last == "\r" { key.removeLast() }
+        }
+        if let bad = key.first(where: { !(0x21...0x7E).contains($0.value) }) {
             let what =
                 bad == "\n" || bad == "\r"
-                ? "more than one line" : bad.properties.isWhitespace ? "whitespace" : "a control character"
+                ? "more than one line"
+                : bad.properties.isWhitespace
+                    ? "whitespace" : bad.value < 0x80 ? "a control character" : "a character that is not ASCII"
             throw .malformedKey(source: source, reason: what)
         }
         return String(String.UnicodeScalarView(key))

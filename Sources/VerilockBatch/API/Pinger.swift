@@ -9,9 +9,10 @@ public final class Pinger: Sendable {
     private let client: HTTPClient
     private let logger: Logger
 
-    /// A pinger for `url` (checked like a base URL: https, or http on loopback).
+    /// A pinger for `url` (checked like a base URL: https, or http on loopback; no query,
+    /// fragment or user info, since `/start` and the exit code are appended to its path).
     public init(url: String, logger: Logger) throws(APIError) {
-        var base = try APISettings.validateURL(url).absoluteString
+        var base = try APISettings.validateBaseURL(url).absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.url = base
         self.client = HTTPClient(eventLoopGroupProvider: .singleton)

@@ -180,6 +180,7 @@ public struct APISettings: Sendable, Equatable {
             !host.isEmpty
         else { throw .insecureBaseURL(text) }
         guard scheme == "https" || (scheme == "http" && isLoopback(host: host)) else { throw .insecureBaseURL(text) }
+        if let port = url.port, !(1...65535).contains(port) { throw .insecureBaseURL(text) }
         return url
     }
 

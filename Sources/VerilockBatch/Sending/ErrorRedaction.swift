@@ -3,11 +3,13 @@ import Foundation
 /// The one filter every API failure passes before it is stored or printed: an API (or a gateway
 /// in front of it) may echo the request in its error body, key and applicant included.
 ///
-/// What is kept: the status, the error code, the request id, and the API's message with field
-/// errors, where every occurrence of a secret (the API key), of the row's own personal values
-/// (e-mail, name, metadata strings; raw, JSON-escaped, percent-encoded, any case), of anything
-/// shaped like an e-mail address, a bearer token or a Verilock key is replaced, control
-/// characters are dropped, and the length is bounded.
+/// What is kept: the status, the error code, the request id (when it is a token), and
+/// the API's message with field errors, where every occurrence of a secret (the API key), of
+/// the row's own personal values (e-mail, name, metadata strings; raw, JSON-escaped with or
+/// without `\u` for non-ASCII, percent- or form-encoded, any case), of each word of those values
+/// (a name's parts in another order, an e-mail's local part), of anything shaped like an e-mail
+/// address (`@`, `%40` or `&#64;`), a bearer token or a Verilock key is replaced, control and
+/// invisible format characters are dropped, and the length is bounded.
 public struct ErrorRedaction: Sendable {
     /// The longest message kept, in characters.
     static let maxMessageLength = 300
@@ -24,7 +26,7 @@ public struct ErrorRedaction: Sendable {
     }
 
     private static let patterns: [(NSRegularExpression, String)] = [
-        (#"[A-Za-z0-9._%+\-]+(@|%40)[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"#, "[e-mail]"),
+        (#"[A-Za-z0-9._%+\-]+(@|%40|&#64;|&#x40;)[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"#, "[e-mail]"),
         (#"(?i)bearer\s+[^\s"',;]+"#, "Bearer [redacted]"),
         (#"qi_(live|test)_[A-Za-z0-9_\-]+"#, "[key]"),
     ].compactMap { pattern, replacement in
@@ -36,8 +38,10 @@ public struct ErrorRedaction: Sendable {
         var copy = failure
         copy.message = redact(failure.message, personal: personal)
         copy.code = failure.code.map { Self.bounded(Self.printable(redact($0, personal: personal)), 64) }
-        copy.requestID = failure.requestID.map {
-            Self.bounded(Self.printable(redact($0, personal: personal)), Self.maxRequestIDLength)
+        // A request id is a token (ASCII letters, digits and . _ : -); anything else is not one.
+        copy.requestID = failure.requestID.flatMap { id in
+            id.unicodeScalars.allSatisfy({ $0.isASCII && Self.tokenCharacters.contains($0) })
+                ? Self.bounded(redact(id, personal: personal), Self.maxRequestIDLength) : nil
         }
         return copy
     }
@@ -49,13 +53,17 @@ public struct ErrorRedaction: Sendable {
         for secret in secrets { result = Self.replacing(secret, in: result, with: "[key]") }
         for value in personal where value.count >= Self.minValueLength {
             result = Self.replacing(value, in: result, with: "[redacted]")
-            for part in value.split(whereSeparator: \.isWhitespace) where part.count >= 4 && part.count < value.count {
-                result = Self.replacing(String(part), in: result, with: "[redacted]")
-            }
         }
         for (expression, replacement) in Self.patterns {
             result = expression.stringByReplacingMatches(
                 in: result, range: NSRange(result.startIndex..., in: result), withTemplate: replacement)
+        }
+        // Then each word of a value on its own, as a whole word: a name's parts in another order, the
+        // local part of a cut-off e-mail address.
+        for value in personal {
+            for part in value.split(whereSeparator: { $0.isWhitespace || $0 == "@" }) where part.count >= 2 {
+                result = Self.replacingWord(String(part), in: result, with: "[redacted]")
+            }
         }
         return Self.bounded(Self.printable(result), Self.maxMessageLength)
     }
@@ -80,18 +88,58 @@ public struct ErrorRedaction: Sendable {
         return values
     }
 
-    /// Replaces `value` in `text`, in any case, also in its JSON-escaped and percent-encoded forms.
-    private static func replacing(_ value: String, in text: String, with replacement: String) -> String {
+    /// The characters a request id keeps.
+    private static let tokenCharacters = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._:-"))
+
+    /// `value` as it may appear in an echo, as written, in lower and in upper case: raw,
+    /// JSON-escaped (with and without `\u` escapes for non-ASCII, in either case of hex),
+    /// percent-encoded, form-encoded.
+    private static func forms(of value: String) -> Set<String> {
+        Set([value, value.lowercased(), value.uppercased()].flatMap(spellings))
+    }
+
+    private static func spellings(of value: String) -> [String] {
         var forms = [value]
         if let data = try? JSONSerialization.data(withJSONObject: [value], options: [.fragmentsAllowed]),
             let escaped = String(data: data, encoding: .utf8)
         {
             forms.append(String(escaped.dropFirst(2).dropLast(2)))
         }
-        if let encoded = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) { forms.append(encoded) }
+        for uppercase in [false, true] {
+            forms.append(
+                value.utf16.map { unit in
+                    unit < 0x80
+                        ? String(UnicodeScalar(UInt8(unit)))
+                        : "\\u" + String(format: uppercase ? "%04X" : "%04x", unit)
+                }.joined())
+        }
+        if let encoded = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) {
+            forms.append(encoded)
+            forms.append(encoded.replacingOccurrences(of: "%20", with: "+"))
+        }
         if let encoded = value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) { forms.append(encoded) }
+        return forms.filter { !$0.isEmpty }
+    }
+
+    /// Replaces `word` in `text` where it stands as a whole word (no letter or digit on either
+    /// side), in any case and in each of its ``forms(of:)``.
+    private static func replacingWord(_ word: String, in text: String, with replacement: String) -> String {
         var result = text
-        for form in Set(forms) where !form.isEmpty {
+        for form in forms(of: word) {
+            let pattern =
+                "(?i)(?<![\\p{L}\\p{N}])" + NSRegularExpression.escapedPattern(for: form) + "(?![\\p{L}\\p{N}])"
+            guard let expression = try? NSRegularExpression(pattern: pattern) else { continue }
+            result = expression.stringByReplacingMatches(
+                in: result, range: NSRange(result.startIndex..., in: result),
+                withTemplate: NSRegularExpression.escapedTemplate(for: replacement))
+        }
+        return result
+    }
+
+    /// Replaces `value` in `text`, in any case, also in each of its ``forms(of:)``.
+    private static func replacing(_ value: String, in text: String, with replacement: String) -> String {
+        var result = text
+        for form in forms(of: value) {
             result = result.replacingOccurrences(of: form, with: replacement, options: .caseInsensitive)
         }
         return result
@@ -100,7 +148,9 @@ public struct ErrorRedaction: Sendable {
     private static func printable(_ text: String) -> String {
         String(
             String.UnicodeScalarView(
-                text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
+                text.unicodeScalars.map {
+                    [.control, .format].contains($0.properties.generalCategory) ? " " : $0
+                }))
     }
 
     private static func bounded(_ text: String, _ limit: Int) -> String {

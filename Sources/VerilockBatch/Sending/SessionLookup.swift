@@ -90,8 +90,9 @@ struct SessionLookup {
             guard let items = try? JSONDecoder().decode(Page.self, from: Data(response.body)).data else {
                 return .unavailable("the lookup answer is not a session list")
             }
-            if let stranger = items.first(where: { $0.externalID != externalID }) {
-                return .unavailable("the lookup returned session \(stranger.id) of another external_id")
+            if items.contains(where: { $0.externalID != externalID }) {
+                // The stranger's id is the server's text: never repeated in a message.
+                return .unavailable("the lookup returned a session of another external_id (it ignores its filter)")
             }
             candidates += items.filter { !knownSessionIDs.contains($0.id) }
             if items.count < 100 { break }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Testing
 
 @testable import VerilockBatch
@@ -123,15 +124,56 @@ struct SecretLeakTests {
         "a base URL with a query, a fragment or user info is refused, and the message hides the password",
         arguments: [
             "https://verilock.io/api/v1?x=1", "https://verilock.io/api/v1#top",
-            "https://ops:hunter22@verilock.io/api/v1",
+            "https://ops:hunter22@verilock.io/api/v1", "https://ops:p@hunter22@verilock.io/api",
+            "https://u:hun/ter22@verilock.io/", "https://verilock.io:99999/api",
         ])
     func baseURLParts(url: String) {
         do {
             _ = try APISettings.validateBaseURL(url)
             Issue.record("\(url) was accepted")
         } catch {
-            #expect(!error.description.contains("hunter22"))
+            #expect(!error.description.contains("hunter22") && !error.description.contains("ter22"))
             #expect(ExitStatus(for: error) == .invalidJob)
         }
+        #expect(throws: APIError.self, "as a ping URL") {
+            _ = try Pinger(url: url, logger: Logger(label: "test"))
+        }
+    }
+
+    @Test(
+        "a key with an invisible, non-ASCII or C1 character, or ending in a bare CR, is refused",
+        arguments: [
+            "qi_test_abc\u{80}", "qi_test_abc\u{200B}", "qi_test_a\u{202E}bc", "\u{FEFF}qi_test_abc",
+            "qi_test_abc\u{FFFD}",
+            "qi_test_abc\r",
+        ])
+    func invisibleKeyCharacters(raw: String) {
+        #expect(throws: APIError.self, "\(raw.unicodeScalars.map { String($0.value, radix: 16) })") {
+            _ = try APIKey.resolve(APISettings(), environment: ["VERILOCK_API_KEY": raw])
+        }
+    }
+
+    @Test("an echo in any spelling of the row's values: escaped, encoded, reordered, cut off")
+    func spellings() {
+        let redaction = ErrorRedaction(secrets: [Self.key])
+        let personal = ["ana.silva@example.com", "José Müller", "Zoë Ng"]
+        let echoes = [
+            #"{"applicant_name": "Jos\u00e9 M\u00fcller"}"#, #"{"applicant_name": "JOS\u00C9 M\u00DCLLER"}"#,
+            "name=Zo%C3%AB+Ng&x=1", "mail ana.silva&#64;example.com", "mail ana.silva@example (cut)", "Ng Zoë",
+            "Müller, José",
+        ]
+        for echo in echoes {
+            let text = redaction.redact(echo, personal: personal)
+            for leaked in ["Jos", "ller", "LLER", "Zo", "Ng", "ana.silva", "silva"] {
+                #expect(!text.contains(leaked), "\(echo) became \(text)")
+            }
+        }
+        // Ordinary words that contain a short name part stay readable.
+        #expect(redaction.redact("string length", personal: personal) == "string length")
+        let failure = APIFailure(
+            status: 500, code: nil, message: "x", requestID: "req-1\u{202E}Jos\u{FFFD} M\u{FFFD}ller")
+        #expect(redaction.redact(failure, personal: personal).requestID == nil)
+        let plain = APIFailure(status: 500, code: nil, message: "x", requestID: "req_01H:abc.def-9")
+        #expect(redaction.redact(plain, personal: personal).requestID == "req_01H:abc.def-9")
     }
 }
