@@ -56,6 +56,7 @@ public final class ByteChunkReader {
             do {
                 try transcoder.transcode(&buffer, last: !more)
             } catch {
+                if error.expected == .utf16 { throw .invalidUTF16(path: path, offset: error.offset) }
                 throw .wrongEncoding(
                     path: path, line: Self.line(at: error.offset, in: path), byte: error.byte, likely: error.likely)
             }

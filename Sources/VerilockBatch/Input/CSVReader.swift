@@ -5,7 +5,8 @@ import Foundation
 /// It handles quoted fields, doubled quotes, newlines inside quotes, CRLF, LF or bare-CR line
 /// ends (the header line's ending decides; classic Mac and some spreadsheet exports use CR) and
 /// a UTF-8 byte-order mark; blank lines are skipped. In an LF or CRLF file, a bare CR inside an
-/// unquoted cell makes the record malformed: it is never a silent line break or truncation. The delimiter (`,`, `;` or tab) is taken from
+/// unquoted cell makes the record malformed, and in a CR file so does a bare LF: neither is
+/// ever a silent line break or truncation. The delimiter (`,`, `;` or tab) is taken from
 /// the header line when not given. Each record carries the physical line where it starts. A
 /// record that breaks the format (a stray quote, an unterminated quote, a NUL byte, more than
 /// `maxRecordBytes` bytes or `maxFields` cells) comes back as ``RawRecord/Content/malformed(_:)``
@@ -147,7 +148,7 @@ public struct CSVReader {
                 started = true
                 startLine = line
             }
-            let lineEnd = byte == UInt8(ascii: "\n") || (crLineEnds && byte == UInt8(ascii: "\r"))
+            let lineEnd = crLineEnds ? byte == UInt8(ascii: "\r") : byte == UInt8(ascii: "\n")
             if pendingCR {
                 pendingCR = false
                 if !lineEnd && problem == nil {
@@ -169,6 +170,16 @@ public struct CSVReader {
                 } else if byte == UInt8(ascii: "\r") {
                     pendingCR = true
                     if state == .fieldStart { state = .unquoted }
+                } else if byte == UInt8(ascii: "\n") {
+                    // A CR file: a bare LF inside a record is a line break to some programs and
+                    // not to others, so the record is refused rather than split or joined.
+                    line += 1
+                    if problem == nil {
+                        problem =
+                            "a line feed inside cell \(fieldEnds.count + 1) (a bare LF in a file whose lines end "
+                            + "with CR): remove it or quote the cell"
+                    }
+                    state = .unquoted
                 } else if byte == UInt8(ascii: "\"") && state == .fieldStart {
                     state = .quoted
                     quoteLine = line

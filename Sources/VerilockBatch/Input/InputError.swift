@@ -11,6 +11,8 @@ public enum InputError: Error, Sendable, Equatable {
     /// The file is not in the encoding `input.encoding` names: `byte`, on `line` (nil when the
     /// input cannot be read again to count), does not fit; the file looks like `likely`.
     case wrongEncoding(path: String, line: Int?, byte: UInt8, likely: InputEncoding)
+    /// A UTF-16 file holds an unpaired surrogate, or ends in half a code unit, at byte `offset`.
+    case invalidUTF16(path: String, offset: Int64)
     /// A column the job maps is not in the file's header.
     case missingColumn(path: String, column: String, field: String, header: [String])
 }
@@ -26,6 +28,9 @@ extension InputError: LocalizedError, CustomStringConvertible {
             "\(path):\(line): \(reason)"
         case .wrongEncoding(let path, let line, let byte, let likely):
             Self.wrongEncoding(path: path, line: line, byte: byte, likely: likely)
+        case .invalidUTF16(let path, let offset):
+            "\(path): the file is not valid UTF-16: at byte \(offset) a character is cut or half of a surrogate "
+                + "pair stands alone; save it again as UTF-8 or UTF-16; nothing was sent"
         case .missingColumn(let path, let column, let field, let header):
             "\(path):1: column '\(column)' (mapped to \(field)) is not in the header "
                 + "[\(header.joined(separator: ", "))]: fix input.columns in the job or the file"

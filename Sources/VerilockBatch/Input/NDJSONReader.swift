@@ -1,6 +1,8 @@
 import Foundation
 
-/// A streaming NDJSON reader: one JSON object per line, blank lines skipped.
+/// A streaming NDJSON reader: one JSON object per line, blank lines skipped. Lines end with LF,
+/// CRLF or a bare CR (classic Mac exports): JSON allows a raw CR only as whitespace between
+/// tokens, so no record is cut that a one-line NDJSON writer wrote.
 ///
 /// Lines are split from 1 MiB chunks; a line longer than `maxRecordBytes` is skipped to its end
 /// without being held in memory and comes back as malformed, like a line that is not a JSON
@@ -13,6 +15,12 @@ public struct NDJSONReader {
     private var atEnd = false
     private var line = 0
     private var first = true
+    /// The last line ended with a CR: an LF right after it belongs to that line end.
+    private var skipLF = false
+    /// Where the next LF and CR of `chunk` are at or after `position` (`chunk.count`: none;
+    /// -1: not looked for yet).
+    private var nextLF = -1
+    private var nextCR = -1
 
     /// Opens a reader over `source`.
     public init(source: ByteChunkReader, maxRecordBytes: Int = 1 << 20) {
@@ -62,14 +70,26 @@ public struct NDJSONReader {
                     first = false
                     if chunk.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
                 }
+                nextLF = -1
+                nextCR = -1
+            }
+            if skipLF {
+                skipLF = false
+                if chunk[position] == 0x0A {
+                    position += 1
+                    continue
+                }
             }
             sawAny = true
             let rest = chunk[position...]
-            if let newline = Self.newline(in: chunk, from: position) {
+            if nextLF < position { nextLF = Self.find(0x0A, in: chunk, from: position) ?? chunk.count }
+            if nextCR < position { nextCR = Self.find(0x0D, in: chunk, from: position) ?? chunk.count }
+            let newline = min(nextLF, nextCR)
+            if newline < chunk.count {
                 take(chunk[position..<newline], into: &bytes, oversized: &oversized)
                 position = newline + 1
                 line += 1
-                if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+                skipLF = chunk[newline] == 0x0D
                 return (bytes, oversized)
             }
             take(rest, into: &bytes, oversized: &oversized)
@@ -77,16 +97,15 @@ public struct NDJSONReader {
         }
         guard sawAny, !bytes.isEmpty || oversized else { return nil }
         line += 1
-        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
         return (bytes, oversized)
     }
 
-    /// The index of the next `\n` at or after `start` (memchr: a 100 MB line is scanned at memory
-    /// speed, also in debug builds).
-    private static func newline(in bytes: [UInt8], from start: Int) -> Int? {
+    /// The index of the next `byte` at or after `start` (memchr: a 100 MB line is scanned at
+    /// memory speed, also in debug builds).
+    private static func find(_ byte: UInt8, in bytes: [UInt8], from start: Int) -> Int? {
         bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress, start < buffer.count else { return nil }
-            guard let found = memchr(base + start, 0x0A, buffer.count - start) else { return nil }
+            guard let found = memchr(base + start, Int32(byte), buffer.count - start) else { return nil }
             return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
         }
     }

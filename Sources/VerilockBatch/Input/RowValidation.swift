@@ -21,6 +21,17 @@ public enum RowValidation {
         if hasControlCharacter(value) {
             return "external_id \(quoted(value)) contains a control character"
         }
+        // An invisible character (a byte-order mark, a zero-width space, a direction mark) or
+        // U+FFFD would make one applicant look like two.
+        if value.utf8.contains(where: { $0 >= 0x80 }),
+            let hidden = value.unicodeScalars.first(where: {
+                $0.properties.generalCategory == .format || $0 == "\u{FFFD}"
+            })
+        {
+            return "external_id \(quoted(value)) contains an invisible character ("
+                + String(format: "U+%04X", hidden.value) + ") that would make one "
+                + "applicant look like two: remove it from the file"
+        }
         return nil
     }
 

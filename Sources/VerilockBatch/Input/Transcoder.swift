@@ -3,8 +3,8 @@
 ///
 /// UTF-8 input is checked, not changed: bytes that are not UTF-8, or a file whose first 4 KiB
 /// are a quarter NUL bytes (UTF-16 without a byte-order mark), throw ``Mismatch`` naming the likely
-/// encoding. In UTF-16 input, unpaired surrogates become U+FFFD, which validation then rejects
-/// in the row that holds them.
+/// encoding. In UTF-16 input, an unpaired surrogate throws ``Mismatch`` too; in Windows-1252,
+/// the five undefined bytes become C1 controls, which validation rejects in their row.
 struct Transcoder {
     /// Input that is not in the encoding the setting names.
     struct Mismatch: Error, Equatable {
@@ -14,6 +14,8 @@ struct Transcoder {
         let byte: UInt8
         /// The encoding the bytes around it most likely have.
         let likely: InputEncoding
+        /// The encoding they were read as: UTF-8, or UTF-16 (an unpaired surrogate).
+        var expected: InputEncoding = .utf8
     }
 
     private enum Mode { case utf8, utf16(bigEndian: Bool), singleByte(windows1252: Bool) }
@@ -70,7 +72,7 @@ struct Transcoder {
             }
             return
         }
-        bytes = convert(bytes, last: last)
+        bytes = try convert(bytes, last: last, start: start)
     }
 
     /// The mode for a file that begins with `bytes`: a UTF-16 byte-order mark wins; UTF-16
@@ -96,8 +98,9 @@ struct Transcoder {
         }
     }
 
-    /// UTF-8 for `bytes` in a UTF-16 or single-byte mode.
-    private mutating func convert(_ bytes: [UInt8], last: Bool) -> [UInt8] {
+    /// UTF-8 for `bytes` (which begin at offset `start` of the file) in a UTF-16 or single-byte
+    /// mode.
+    private mutating func convert(_ bytes: [UInt8], last: Bool, start: Int64) throws(Mismatch) -> [UInt8] {
         let input = bytes
         switch mode {
         case .utf16(let bigEndian)?:
@@ -112,6 +115,10 @@ struct Transcoder {
                 units.append(unit)
                 index += 2
             }
+            if last, index < input.count {
+                // Half a code unit: the file was cut.
+                throw Mismatch(offset: start + Int64(index), byte: input[index], likely: .utf16, expected: .utf16)
+            }
             if !last {
                 leftover = Array(input[index...])
                 if let final = units.last, (0xD800...0xDBFF).contains(final) {
@@ -119,14 +126,32 @@ struct Transcoder {
                     leftover = [input[index - 2], input[index - 1]] + leftover
                 }
             }
+            var position = 0
+            while position < units.count {
+                let unit = units[position]
+                let paired =
+                    (0xD800...0xDBFF).contains(unit) && position + 1 < units.count
+                    && (0xDC00...0xDFFF).contains(units[position + 1])
+                if paired {
+                    position += 2
+                    continue
+                }
+                if (0xD800...0xDFFF).contains(unit) {
+                    throw Mismatch(
+                        offset: start + Int64(2 * position), byte: UInt8(unit >> 8), likely: .utf16, expected: .utf16)
+                }
+                position += 1
+            }
             return Array(String(decoding: units, as: UTF16.self).utf8)
         case .singleByte(let windows1252)?:
             var scalars = String.UnicodeScalarView()
             for byte in input {
                 var value = UInt32(byte)
                 if windows1252, (0x80...0x9F).contains(byte) {
+                    // The five bytes the code page leaves undefined become the C1 control of the
+                    // same number (as the WHATWG decoder does), which validation rejects.
                     let mapped = InputEncoding.windows1252High[Int(byte) - 0x80]
-                    value = mapped == 0 ? 0xFFFD : mapped
+                    value = mapped == 0 ? UInt32(byte) : mapped
                 }
                 scalars.append(Unicode.Scalar(value) ?? "\u{FFFD}")
             }

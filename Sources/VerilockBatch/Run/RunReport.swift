@@ -93,7 +93,7 @@ public enum ExitStatus: Int32, Sendable {
         case let error as InputError:
             switch error {
             case .missing: self = .missingInput
-            case .unreadable, .malformed, .wrongEncoding: self = .unreadableInput
+            case .unreadable, .malformed, .wrongEncoding, .invalidUTF16: self = .unreadableInput
             case .missingColumn: self = .invalidJob
             }
         case let error as JobError:

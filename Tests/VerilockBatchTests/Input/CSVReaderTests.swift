@@ -195,6 +195,18 @@ struct CSVLineEndTests {
         #expect(cells == ["u-1", "a@example.com"])
     }
 
+    @Test("a bare LF inside an unquoted cell of a CR file is a rejected record, not a split")
+    func bareLFInside() throws {
+        let found = try records("external_id,applicant_name\ru-1,Ann\nOne\ru-2,Bo\r")
+        #expect(found.count == 2)
+        guard case .malformed(let reason) = found[0].content else {
+            Issue.record("expected a rejection, got \(found[0].content)")
+            return
+        }
+        #expect(reason.contains("line feed"))
+        #expect(found[1].line == 4)
+    }
+
     @Test("a bare CR inside an unquoted cell of an LF file is a rejected record, not a cut")
     func bareCRInside() throws {
         let found = try records("external_id,applicant_name\nu-1,Ann\rLee\nu-2,Bo\n")
@@ -257,5 +269,34 @@ struct InputEncodingTests {
             }
         }
         #expect(try cells(bytes, encoding: .windows1252) == expected)
+    }
+
+    @Test("Windows-1252's undefined bytes become C1 controls, which reject their row; other rows read on")
+    func windows1252Undefined() throws {
+        let folder = TemporaryDirectory()
+        let path = folder.write(
+            "in.csv", bytes: Array("external_id,applicant_name\nu-1,A".utf8) + [0x81] + Array("\nu-2,B\n".utf8))
+        var reader = try CSVReader(source: try ByteChunkReader(path: path, encoding: .windows1252))
+        let mapper = try RowMapper(
+            csvHeader: reader.header,
+            mapping: ColumnMapping(sources: [.externalID: ["external_id"], .applicantName: ["applicant_name"]]),
+            path: path)
+        let first = try #require(try reader.next())
+        #expect(throws: RowRejection.self) { try mapper.map(first.content).get() }
+        let second = try #require(try reader.next())
+        #expect(try mapper.map(second.content).get().name == "B")
+    }
+
+    @Test("UTF-16 with an unpaired surrogate, or cut in half a unit, stops the file", arguments: [1, 3, 4096])
+    func utf16Broken(chunk: Int) throws {
+        let good = Array("id\nu-1\n".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        for broken in [[0xFF, 0xFE] + good + [0x3D, 0xD8, 0x41, 0x00], [0xFF, 0xFE] + good + [0x41]] {
+            #expect {
+                _ = try cells(broken, chunk: chunk)
+            } throws: { error in
+                guard case InputError.invalidUTF16 = error else { return false }
+                return ExitStatus(for: error) == .unreadableInput
+            }
+        }
     }
 }

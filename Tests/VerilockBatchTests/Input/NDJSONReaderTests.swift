@@ -60,6 +60,18 @@ struct NDJSONReaderTests {
         #expect(records.map(\.line) == [1, 2])
     }
 
+    @Test("bare-CR, CRLF and LF line ends give the same records on the same lines", arguments: [1, 2, 5, 4096])
+    func lineEnds(chunkSize: Int) throws {
+        let lines = [#"{"id":"a"}"#, "", #"{"id":"b"}"#, #"{"id":"c"}"#]
+        let expected = try read(lines.joined(separator: "\n"), chunkSize: chunkSize)
+        #expect(expected.map(\.line) == [1, 3, 4])
+        for end in ["\r", "\r\n"] {
+            let found = try read(lines.joined(separator: end) + end, chunkSize: chunkSize)
+            #expect(found.map(\.line) == expected.map(\.line), "\(end.debugDescription)")
+            #expect(found.map(object) == expected.map(object), "\(end.debugDescription)")
+        }
+    }
+
     @Test("bytes that are not UTF-8 stop the file, naming its line")
     func invalidUTF8() throws {
         let folder = TemporaryDirectory()
@@ -97,6 +109,9 @@ struct StrictJSONTests {
             #"{"external_id": "u-1", "metadata": {"note": "x\u001by"}}"#,
             // Read as doubles, these would silently become other values.
             #"{"external_id": 92233720368547758070}"#, #"{"external_id": "u-1", "metadata": {"n": 1e999}}"#,
+            // Invisible characters would make one applicant two.
+            #"{"external_id": "\ufeffu-1"}"#, #"{"external_id": "u-1\u200b"}"#, #"{"external_id": "u-\u202e1"}"#,
+            #"{"external_id": "u-1\ufffd"}"#,
         ])
     func rejected(line: String) {
         guard case .failure = map(line) else {
