@@ -1,23 +1,37 @@
 import Dispatch
 import Foundation
+import Synchronization
 import VerilockBatch
 
 /// SIGINT and SIGTERM for a run: the first asks the run to stop (no new requests, the ones in
 /// flight get their grace period, what is done is recorded and written); a second one exits at
 /// once (the ledger stays sound: every change to it is a transaction).
+///
+/// A second signal within ``duplicateWindow`` of the first is the same request delivered twice
+/// (GNU `timeout` signals the child and then its whole process group; a terminal's Ctrl-C
+/// reaches every process of the group) and is ignored, so that such a stop still finishes its
+/// files and records its exit code.
 final class SignalHandling {
+    /// How soon after the first a second signal counts as the same one.
+    static let duplicateWindow: Duration = .seconds(1)
+
     private let sources: [any DispatchSourceSignal]
 
     init(control: RunControl) {
         var sources: [any DispatchSourceSignal] = []
+        let first = Mutex<ContinuousClock.Instant?>(nil)
         for (number, reason) in [(SIGINT, RunControl.StopReason.interrupt), (SIGTERM, .terminate)] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
+                let now = ContinuousClock.now
                 if control.requestStop(reason) {
+                    first.withLock { $0 = now }
                     printError(
                         "\(reason.signalName): stopping; requests in flight get \(control.grace) to finish. "
                             + "Send it again to exit at once.")
+                } else if let start = first.withLock({ $0 }), now - start < Self.duplicateWindow {
+                    return
                 } else {
                     printError("\(reason.signalName) again: exiting at once; run the same command to continue.")
                     _exit(reason.exitStatus.rawValue)

@@ -166,8 +166,10 @@ struct ExactlyOnceTests {
                 + "lost \(lost)")
     }
 
-    @Test("SIGINT mid-run: exit 130, the output holds what was done, a rerun completes")
-    func interrupted() async throws {
+    @Test(
+        "SIGINT, or SIGTERM sent twice at once as timeout does: the exit code, the output of what was done, a rerun completes",
+        arguments: [[SIGINT], [SIGTERM, SIGTERM]])
+    func interrupted(signals: [Int32]) async throws {
         let simulator = try await Self.simulator(latency: 50)
         let scenario = try Scenario(rows: 300, concurrency: 2)
         defer { scenario.remove() }
@@ -175,10 +177,13 @@ struct ExactlyOnceTests {
         // Interrupt once some sessions exist: at 50 ms a request, two at a time, 300 take 7.5 s.
         let started = try await eventually { try await simulator.stats().sessionsCreated >= 20 || run.hasExited }
         #expect(started, "neither 20 sessions were created nor did the run exit")
-        run.send(SIGINT)
+        for signal in signals { run.send(signal) }
         let result = try await run.wait()
-        #expect(result.exitCode == 130, "stderr: \(result.stderr)")
+        #expect(result.exitCode == (signals[0] == SIGINT ? 130 : 143), "stderr: \(result.stderr)")
         #expect(result.stderr.contains("run the same command again to continue"))
+        #expect(!result.stderr.contains("exiting at once"))
+        let recorded = try await BinaryRunner.run(["status", "--ledger", scenario.folder + "/state/ledger.sqlite"])
+        #expect(recorded.stdout.contains("exit \(result.exitCode)"), "status: \(recorded.stdout)")
         let done = try scenario.outputIDs
         let createdSoFar = try await simulator.stats().sessionsCreated
         #expect(!done.isEmpty && done.count < 300)
