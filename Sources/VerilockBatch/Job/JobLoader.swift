@@ -27,6 +27,11 @@ public enum JobLoader {
         var job = JobConfiguration()
         var base = ""
         if let path {
+            var info = stat()
+            if stat(path, &info) == 0, info.st_size > maxJobFileBytes {
+                throw .unreadable(
+                    path: path, reason: "the job file is \(info.st_size) bytes; at most \(maxJobFileBytes) are read")
+            }
             let text: String
             do {
                 text = try String(contentsOfFile: path, encoding: .utf8)
@@ -55,6 +60,14 @@ public enum JobLoader {
     /// Refuses a ledger path that changes with the date or the run: each new ledger would forget
     /// everyone who already has a session, and send them a second one.
     static func checkLedgerPath(_ path: String, file: String) throws(JobError) {
+        var isDirectory: ObjCBool = false
+        let last = PathName.lastComponent(of: path)
+        if path.hasSuffix("/") || last.isEmpty || last == "." || last == ".."
+            || (FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue)
+        {
+            throw .invalidValue(
+                path: file, line: nil, key: "ledger", message: "\(path) is a folder: name the ledger file")
+        }
         for placeholder in ["{date}", "{run}"] where path.contains(placeholder) {
             throw .invalidValue(
                 path: file, line: nil, key: "ledger",
@@ -102,6 +115,9 @@ public enum JobLoader {
         if let value = overrides.maxAttempts { job.api.maxAttempts = value }
         if let value = overrides.shard { job.shard = value }
     }
+
+    /// The largest job file read (a job is a page of settings).
+    static let maxJobFileBytes = 1 << 20
 
     /// The most YAML nodes a job file may hold.
     static let maxNodes = 20_000

@@ -166,7 +166,7 @@ struct HostileJobTests {
         #expect(throws: JobError.self) { try JobLoader.check(job, file: "a.yaml") }
     }
 
-    @Test("a ledger path with {date} or {run} is refused: a new ledger would forget everyone")
+    @Test("a ledger path with {date} or {run}, or naming a folder, is refused; so is a job file over 1 MiB")
     func ledgerPlaceholders() throws {
         let folder = TemporaryDirectory()
         for placeholder in ["{date}", "{run}"] {
@@ -181,6 +181,16 @@ struct HostileJobTests {
             overrides.inputs = ["a.csv"]
             #expect(throws: JobError.self) { _ = try JobLoader.load(path: nil, overrides: overrides) }
         }
+        for folderLike in [".", "state/", folder.path, "a/.."] {
+            var overrides = JobOverrides()
+            overrides.ledger = folderLike
+            #expect(throws: JobError.self, "\(folderLike)") {
+                _ = try JobLoader.load(path: nil, overrides: overrides, forRun: false)
+            }
+        }
+        let huge = folder.write(
+            "huge.yaml", "# " + String(repeating: "x", count: JobLoader.maxJobFileBytes) + "\nname: x\n")
+        #expect(throws: JobError.self) { _ = try JobLoader.load(path: huge, overrides: JobOverrides(), forRun: false) }
         var fixed = JobOverrides()
         fixed.ledger = "state/{job}.sqlite"
         #expect(try JobLoader.load(path: nil, overrides: fixed, forRun: false).ledgerPath == "state/{job}.sqlite")
