@@ -59,9 +59,11 @@ public struct ErrorRedaction: Sendable {
                 in: result, range: NSRange(result.startIndex..., in: result), withTemplate: replacement)
         }
         // Then each word of a value on its own, as a whole word: a name's parts in another order, the
-        // local part of a cut-off e-mail address.
+        // local part of a cut-off e-mail address (not its domain: a redirect's host stays readable).
         for value in personal {
-            for part in value.split(whereSeparator: { $0.isWhitespace || $0 == "@" }) where part.count >= 2 {
+            for word in value.split(whereSeparator: \.isWhitespace) {
+                let part = word.split(separator: "@", omittingEmptySubsequences: false).first ?? word
+                guard part.count >= 2 else { continue }
                 result = Self.replacingWord(String(part), in: result, with: "[redacted]")
             }
         }
