@@ -69,6 +69,13 @@ struct RunCommand: AsyncParsableCommand {
 
     /// `--dry-run`: plans the job, prints what a run would do; returns the exit code.
     private func preview(_ job: JobConfiguration, logger: Logger) throws -> Int32 {
+        if let report {
+            try PathCollisions(
+                reads: PathCollisions.reads(
+                    of: job, jobFile: options.job, ledgerPath: job.expand(job.ledgerPath, runID: nil, now: Date())),
+                writes: [PathCollisions.File("report", report)]
+            ).check()
+        }
         let preview = try RunPreview.dryRun(job: job, logger: logger)
         printError("verilock-batch dry run of job '\(job.name)': nothing was sent or written\n" + preview.summary)
         if let report { try preview.write(to: report) }

@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 import VerilockBatch
 
-/// SIGINT and SIGTERM for a run: the first asks the run to stop (no new requests, the ones in
+/// SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh session) for a run: the first asks the run to stop (no new requests, the ones in
 /// flight get their grace period, what is done is recorded and written); a second one exits at
 /// once (the ledger stays sound: every change to it is a transaction).
 ///
@@ -20,7 +20,7 @@ final class SignalHandling {
     init(control: RunControl) {
         var sources: [any DispatchSourceSignal] = []
         let first = Mutex<ContinuousClock.Instant?>(nil)
-        for (number, reason) in [(SIGINT, RunControl.StopReason.interrupt), (SIGTERM, .terminate)] {
+        for (number, reason) in [(SIGINT, RunControl.StopReason.interrupt), (SIGTERM, .terminate), (SIGHUP, .hangUp)] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
@@ -48,5 +48,6 @@ final class SignalHandling {
         for source in sources { source.cancel() }
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
+        signal(SIGHUP, SIG_DFL)
     }
 }

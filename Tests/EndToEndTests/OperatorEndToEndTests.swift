@@ -120,6 +120,17 @@ struct OperatorEndToEndTests {
             ])
         #expect(dry.exitCode == 1)
         #expect(dry.stderr.contains("would skip     2 (existing)"))
+        // A dry run's report may not overwrite what the run reads.
+        for target in ["/ledger.sqlite", "/in.csv"] {
+            let clobber = try await BinaryRunner.run(
+                [
+                    "run", "--dry-run", "--input", folder + "/in.csv", "--profile-id", Self.profile,
+                    "--ledger", folder + "/ledger.sqlite", "--report", folder + "/./" + target,
+                ])
+            #expect(clobber.exitCode == 78, "\(target): \(clobber.stderr)")
+        }
+        #expect(
+            try String(contentsOfFile: folder + "/in.csv", encoding: .utf8).hasPrefix("external_id,applicant_email"))
 
         let backup = try await BinaryRunner.run([
             "ledger", "backup", "--ledger", folder + "/ledger.sqlite", folder + "/backup/copy.sqlite",

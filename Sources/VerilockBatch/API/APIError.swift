@@ -55,12 +55,21 @@ extension APIError: LocalizedError, CustomStringConvertible {
 
     public var errorDescription: String? { description }
 
-    /// `text` with anything that may be user info cut out, for messages: everything between
-    /// `://` and the last `@` (a password may hold `@` or `/` itself).
+    /// `text` with anything that may be secret cut out, for messages: a query or fragment
+    /// (tokens ride there), and everything between the scheme and the last `@` (a password may
+    /// hold `@`, `/` or `\\` itself, and the scheme may be misspelt).
     static func withoutUserInfo(_ text: String) -> String {
-        guard let scheme = text.range(of: "://"), let at = text.lastIndex(of: "@"), scheme.upperBound <= at else {
-            return text
+        var shown = Substring(text)
+        var removed = ""
+        if let cut = shown.firstIndex(where: { $0 == "?" || $0 == "#" }) {
+            shown = shown[..<cut]
+            removed = " [query or fragment removed]"
         }
-        return String(text[..<scheme.upperBound]) + "[user info removed]@" + String(text[text.index(after: at)...])
+        if let at = shown.lastIndex(of: "@") {
+            let schemeEnd = shown.firstIndex(of: ":").map { shown.index(after: $0) } ?? shown.startIndex
+            let start = schemeEnd <= at ? schemeEnd : shown.startIndex
+            shown = shown[..<start] + "[user info removed]" + shown[at...]
+        }
+        return String(shown) + removed
     }
 }

@@ -92,11 +92,31 @@ public struct APIFailure: Sendable, Equatable {
 }
 
 extension CreatedSession {
-    /// The session in a 2xx body, if the body is one: an `id` and a non-empty `session_url`.
-    init?(usable response: APIResponse) {
+    /// The session in a 2xx body, if the body is one: see ``isWellFormed(secrets:)``.
+    init?(usable response: APIResponse, secrets: [String]) {
         guard let session = try? JSONDecoder().decode(CreatedSession.self, from: Data(response.body)),
-            !session.id.isEmpty, !session.sessionURL.isEmpty
+            session.isWellFormed(secrets: secrets)
         else { return nil }
         self = session
+    }
+
+    /// Whether the session can go into the ledger and the mail-merge file: an id and a token
+    /// of token characters (ASCII letters, digits, `.`, `_`, `:`, `-`; at most 255), an http(s)
+    /// `session_url` with a host, and none of them holding a secret (a server echoing the key).
+    func isWellFormed(secrets: [String]) -> Bool {
+        func isToken(_ text: String) -> Bool {
+            (1...255).contains(text.utf8.count)
+                && text.utf8.allSatisfy { byte in
+                    (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                        || [0x2E, 0x5F, 0x3A, 0x2D].contains(byte)
+                }
+        }
+        guard isToken(id), sessionToken.map(isToken) ?? true, sessionURL.utf8.count <= 4096,
+            !sessionURL.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 }),
+            let url = URL(string: sessionURL), ["https", "http"].contains(url.scheme?.lowercased()),
+            url.host?.isEmpty == false
+        else { return false }
+        let fields = [id, sessionURL, sessionToken ?? ""].map { $0.lowercased() }
+        return !secrets.contains { secret in fields.contains { $0.contains(secret.lowercased()) } }
     }
 }

@@ -9,11 +9,25 @@ public final class RunControl: Sendable {
         case interrupt
         /// SIGTERM (exit 143).
         case terminate
+        /// SIGHUP, the terminal or ssh session went away (exit 129).
+        case hangUp
 
         /// The process exit code for this reason.
-        public var exitStatus: ExitStatus { self == .interrupt ? .interrupted : .terminated }
+        public var exitStatus: ExitStatus {
+            switch self {
+            case .interrupt: .interrupted
+            case .terminate: .terminated
+            case .hangUp: .hungUp
+            }
+        }
         /// The signal's name.
-        public var signalName: String { self == .interrupt ? "SIGINT" : "SIGTERM" }
+        public var signalName: String {
+            switch self {
+            case .interrupt: "SIGINT"
+            case .terminate: "SIGTERM"
+            case .hangUp: "SIGHUP"
+            }
+        }
     }
 
     private struct State {

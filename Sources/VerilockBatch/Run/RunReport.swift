@@ -84,6 +84,7 @@ public enum ExitStatus: Int32, Sendable {
     case ledgerBusy = 75
     case keyRefused = 77
     case invalidJob = 78
+    case hungUp = 129
     case interrupted = 130
     case terminated = 143
 

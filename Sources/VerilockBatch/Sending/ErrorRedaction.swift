@@ -50,7 +50,15 @@ public struct ErrorRedaction: Sendable {
     /// characters dropped, bounded in length.
     func redact(_ text: String, personal: [String]) -> String {
         var result = text
-        for secret in secrets { result = Self.replacing(secret, in: result, with: "[key]") }
+        for secret in secrets {
+            result = Self.replacing(secret, in: result, with: "[key]")
+            // An echo of the header, base64-encoded as some gateways log it.
+            for form in [secret, "Bearer " + secret, ":" + secret, secret + ":"] {
+                let encoded = Data(form.utf8).base64EncodedString()
+                result = result.replacingOccurrences(of: encoded, with: "[key]")
+                result = result.replacingOccurrences(of: encoded.trimmingCharacters(in: ["="]), with: "[key]")
+            }
+        }
         for value in personal where value.count >= Self.minValueLength {
             result = Self.replacing(value, in: result, with: "[redacted]")
         }

@@ -49,9 +49,17 @@ struct SessionLookup {
     /// Pages read at most (100 items each).
     static let maxPages = 10
 
+    /// The failure for a listed session that cannot be adopted.
+    static let malformed = APIFailure(
+        status: nil, code: nil,
+        message: "the API listed a session whose id or link is malformed (or holds the API key): not adopted",
+        requestID: nil)
+
     let externalID: String
     let knownSessionIDs: Set<String>
     let now: Date
+    /// What no adopted session may hold (the API key).
+    let secrets: [String]
 
     private struct Item: Decodable {
         var id: String
@@ -104,17 +112,20 @@ struct SessionLookup {
         }
         guard let item = live ?? candidates.last else { return .none }
         if let url = item.sessionURL, !url.isEmpty {
-            return .found(
-                CreatedSession(
-                    id: item.id, sessionToken: nil, sessionURL: url, status: item.status, expiresAt: item.expiresAt))
+            let session = CreatedSession(
+                id: item.id, sessionToken: nil, sessionURL: url, status: item.status, expiresAt: item.expiresAt)
+            guard session.isWellFormed(secrets: secrets) else { return .failed(Self.malformed) }
+            return .found(session)
         }
         switch try await send(.detail(id: item.id)) {
         case .interrupted: return .interrupted
         case .noAnswer(let failure), .rateLimitedTooOften(let failure): return .failed(failure)
         case .answer(let response):
-            guard ResponseClass(status: response.status) == .success, let session = CreatedSession(usable: response)
-            else {
+            guard ResponseClass(status: response.status) == .success else {
                 return .failed(APIFailure(response: response))
+            }
+            guard let session = CreatedSession(usable: response, secrets: secrets) else {
+                return .failed(Self.malformed)
             }
             return .found(session)
         }

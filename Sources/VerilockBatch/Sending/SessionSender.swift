@@ -183,7 +183,8 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
             if outcomeUnknown, usesLookup {
                 result.lookups += 1
                 let lookup = try await SessionLookup(
-                    externalID: request.externalID, knownSessionIDs: pending.knownSessionIDs, now: now()
+                    externalID: request.externalID, knownSessionIDs: pending.knownSessionIDs, now: now(),
+                    secrets: redaction.secrets
                 ).lookup { (call) async throws(APIError) -> Exchange in
                     try await exchange(attempt: failedAttempts + 1, into: &result) {
                         switch call {
@@ -253,7 +254,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
             }
             switch ResponseClass(status: response.status) {
             case .success:
-                if let session = CreatedSession(usable: response) {
+                if let session = CreatedSession(usable: response, secrets: redaction.secrets) {
                     result.outcome = .created(session)
                     result.settled = pending.attempted || failedAttempts > 0
                     return

@@ -125,7 +125,8 @@ struct SecretLeakTests {
         arguments: [
             "https://verilock.io/api/v1?x=1", "https://verilock.io/api/v1#top",
             "https://ops:hunter22@verilock.io/api/v1", "https://ops:p@hunter22@verilock.io/api",
-            "https://u:hun/ter22@verilock.io/", "https://verilock.io:99999/api",
+            "https://u:hun/ter22@verilock.io/", "https://verilock.io:99999/api", "https://verilock.io/?k=hunter22",
+            "https://hc-ping.com/abc#hunter22", #"https:\\user:hunter22@hc-ping.com/abc"#,
         ])
     func baseURLParts(url: String) {
         do {
@@ -168,6 +169,8 @@ struct SecretLeakTests {
                 #expect(!text.contains(leaked), "\(echo) became \(text)")
             }
         }
+        let encoded = Data("Bearer \(Self.key)".utf8).base64EncodedString()
+        #expect(!redaction.redact("hdr=\(encoded)", personal: personal).contains(encoded))
         // Ordinary words that contain a short name part stay readable.
         #expect(redaction.redact("string length", personal: personal) == "string length")
         let failure = APIFailure(
@@ -175,5 +178,24 @@ struct SecretLeakTests {
         #expect(redaction.redact(failure, personal: personal).requestID == nil)
         let plain = APIFailure(status: 500, code: nil, message: "x", requestID: "req_01H:abc.def-9")
         #expect(redaction.redact(plain, personal: personal).requestID == "req_01H:abc.def-9")
+    }
+
+    @Test("a session whose id, token or link is malformed, or holds the key, is not usable")
+    func malformedSessions() {
+        let good = CreatedSession(
+            id: "ses_01H-abc", sessionToken: "tok_1", sessionURL: "https://verilock.io/verify/tok_1", status: "created",
+            expiresAt: nil)
+        #expect(good.isWellFormed(secrets: [Self.key]))
+        var bad: [CreatedSession] = []
+        for (id, url) in [
+            ("ses_Bearer \(Self.key)", "https://v.io/x"), ("ses_Bearer_\(Self.key)", "https://v.io/x"),
+            ("ses_1", "https://v.io/\(Self.key)"), ("ses_1", "javascript:alert(1)"), ("ses_1", "https://v.io/a b"),
+            ("", "https://v.io/x"), ("ses\u{202E}1", "https://v.io/x"), ("ses_1", "/relative"),
+        ] {
+            bad.append(CreatedSession(id: id, sessionToken: nil, sessionURL: url, status: nil, expiresAt: nil))
+        }
+        for session in bad {
+            #expect(!session.isWellFormed(secrets: [Self.key]), "\(session.id) \(session.sessionURL)")
+        }
     }
 }
