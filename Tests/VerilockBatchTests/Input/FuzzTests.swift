@@ -112,20 +112,7 @@ struct FuzzTests {
         guard CSVReader.endsLinesWithCR(body) else {
             return body.split(separator: 0x0A, omittingEmptySubsequences: false)
         }
-        var lines: [ArraySlice<UInt8>] = []
-        var start = body.startIndex
-        var index = body.startIndex
-        while index < body.endIndex {
-            let byte = body[index]
-            if byte == 0x0A || byte == 0x0D {
-                lines.append(body[start..<index])
-                if byte == 0x0D, index + 1 < body.endIndex, body[index + 1] == 0x0A { index += 1 }
-                start = index + 1
-            }
-            index += 1
-        }
-        lines.append(body[start..<body.endIndex])
-        return lines
+        return physicalLines(bytes)
     }
 
     /// Reads `bytes` as NDJSON and checks: no error for a readable file; the reader ends; line
