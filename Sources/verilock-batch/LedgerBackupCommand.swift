@@ -29,11 +29,9 @@ struct LedgerBackupCommand: AsyncParsableCommand {
             let (_, source) = try LedgerOptions.openLedger(
                 job: ledger == nil ? paths[0] : nil, ledger: ledger, now: Date())
             let target = paths[paths.count - 1]
-            let resolved = PathName.resolved(target)
-            for file in [source.path, source.path + "-wal", source.path + "-shm", source.path + ".lock"]
-            where PathName.resolved(file) == resolved {
-                throw LedgerError.database(path: target, reason: "the backup would overwrite the ledger's own \(file)")
-            }
+            try PathCollisions(
+                reads: PathCollisions.ledger(source.path), writes: [PathCollisions.File("backup", target)]
+            ).check()
             try source.backup(to: target)
             printError("backed up \(source.path) to \(target)")
         } catch {

@@ -17,6 +17,9 @@ final class SignalHandling {
 
     private let sources: [any DispatchSourceSignal]
 
+    /// What a signal does.
+    private enum Action { case stop, ignore, exit }
+
     init(control: RunControl) {
         var sources: [any DispatchSourceSignal] = []
         let first = Mutex<ContinuousClock.Instant?>(nil)
@@ -25,14 +28,24 @@ final class SignalHandling {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 let now = ContinuousClock.now
-                if control.requestStop(reason) {
-                    first.withLock { $0 = now }
+                // Under one lock: the handlers of different signals may run at the same time, and
+                // a second signal must see the first one's time once it sees its stop request.
+                let action = first.withLock { start -> Action in
+                    if control.requestStop(reason) {
+                        start = now
+                        return .stop
+                    }
+                    if let start, now - start < Self.duplicateWindow { return .ignore }
+                    return .exit
+                }
+                switch action {
+                case .stop:
                     printError(
                         "\(reason.signalName): stopping; requests in flight get \(control.grace) to finish. "
                             + "Send it again to exit at once.")
-                } else if let start = first.withLock({ $0 }), now - start < Self.duplicateWindow {
+                case .ignore:
                     return
-                } else {
+                case .exit:
                     printError("\(reason.signalName) again: exiting at once; run the same command to continue.")
                     _exit(reason.exitStatus.rawValue)
                 }

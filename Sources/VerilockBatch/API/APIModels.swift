@@ -104,13 +104,7 @@ extension CreatedSession {
     /// of token characters (ASCII letters, digits, `.`, `_`, `:`, `-`; at most 255), an http(s)
     /// `session_url` with a host, and none of them holding a secret (a server echoing the key).
     func isWellFormed(secrets: [String]) -> Bool {
-        func isToken(_ text: String) -> Bool {
-            (1...255).contains(text.utf8.count)
-                && text.utf8.allSatisfy { byte in
-                    (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                        || [0x2E, 0x5F, 0x3A, 0x2D].contains(byte)
-                }
-        }
+        func isToken(_ text: String) -> Bool { (1...255).contains(text.utf8.count) && text.isTokenText }
         guard isToken(id), sessionToken.map(isToken) ?? true, sessionURL.utf8.count <= 4096,
             !sessionURL.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 }),
             let url = URL(string: sessionURL), ["https", "http"].contains(url.scheme?.lowercased()),

@@ -40,7 +40,7 @@ public struct ErrorRedaction: Sendable {
         copy.code = failure.code.map { Self.bounded(Self.printable(redact($0, personal: personal)), 64) }
         // A request id is a token (ASCII letters, digits and . _ : -); anything else is not one.
         copy.requestID = failure.requestID.flatMap { id in
-            id.unicodeScalars.allSatisfy({ $0.isASCII && Self.tokenCharacters.contains($0) })
+            id.isTokenText
                 ? Self.bounded(redact(id, personal: personal), Self.maxRequestIDLength) : nil
         }
         return copy
@@ -97,9 +97,6 @@ public struct ErrorRedaction: Sendable {
         if let metadata = object["metadata"] { strings(in: metadata) }
         return values
     }
-
-    /// The characters a request id keeps.
-    private static let tokenCharacters = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._:-"))
 
     /// `value` as it may appear in an echo, as written, in lower and in upper case: raw,
     /// JSON-escaped (with and without `\u` escapes for non-ASCII, in either case of hex),

@@ -60,6 +60,22 @@ struct LedgerTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path + "/backups") == ["copy.sqlite"])
     }
 
+    @Test("check reports a row that refers to nothing as a problem")
+    func checkFindsOrphans() throws {
+        let path = folder.path + "/orphan.sqlite"
+        _ = try Ledger(path: path)
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO run_input (run_id, file_index, path) VALUES (999, 0, 'a.csv')")
+        }
+        let check = try Ledger(path: path).check()
+        #expect(!check.isSound)
+        #expect(check.problems == ["1 rows refer to rows that do not exist"])
+        #expect(check.text.contains("integrity   1 problems:"))
+    }
+
     @Test("the schema refuses a created applicant without a session url")
     func schemaInvariant() throws {
         let ledger = try Ledger(path: folder.path + "/l.sqlite")
