@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
                 await pinger?.start()
             }
             let job = try JobLoader.load(path: options.job, overrides: options.overrides)
-            code = dryRun ? try preview(job, logger: logger) : try await execute(job, logger: logger)
+            code = dryRun ? try await preview(job, logger: logger) : try await execute(job, logger: logger)
         } catch {
             printError("error: \(error.localizedDescription)")
             code = ExitStatus(for: error).rawValue
@@ -68,7 +68,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// `--dry-run`: plans the job, prints what a run would do; returns the exit code.
-    private func preview(_ job: JobConfiguration, logger: Logger) throws -> Int32 {
+    private func preview(_ job: JobConfiguration, logger: Logger) async throws -> Int32 {
         if let report {
             try PathCollisions(
                 reads: PathCollisions.reads(
@@ -76,7 +76,7 @@ struct RunCommand: AsyncParsableCommand {
                 writes: [PathCollisions.File("report", report)]
             ).check()
         }
-        let preview = try RunPreview.dryRun(job: job, logger: logger)
+        let preview = try await RunPreview.dryRun(job: job, logger: logger)
         printError("verilock-batch dry run of job '\(job.name)': nothing was sent or written\n" + preview.summary)
         if let report { try preview.write(to: report) }
         return preview.rejected > 0 ? ExitStatus.someRejected.rawValue : ExitStatus.success.rawValue

@@ -18,7 +18,7 @@ struct ValidateCommand: AsyncParsableCommand {
         let logger = Logger(label: "verilock-batch")
         do {
             let job = try JobLoader.load(path: options.job, overrides: options.overrides)
-            let preview = try RunPreview.validate(job: job, logger: logger) { path, row in
+            let preview = try await RunPreview.validate(job: job, logger: logger) { path, row in
                 let id = row.externalID.map { " \($0)" } ?? ""
                 print("\(path):\(row.line):\(id) \(row.reason): \(row.message)")
             }

@@ -13,6 +13,7 @@ public final class ByteChunkReader {
     private let ownsDescriptor: Bool
     private let chunkSize: Int
     private var transcoder: Transcoder
+    private var hash = SHA256()
 
     /// Opens `path` for reading; `-` means standard input. Chunks come out as UTF-8: a file in
     /// another `encoding` (or with a UTF-16 byte-order mark) is transcoded as it streams, and a
@@ -64,6 +65,13 @@ public final class ByteChunkReader {
         }
     }
 
+    /// The SHA-256 of the bytes read so far, as they are in the file (before transcoding), in
+    /// hex: once the file is read to its end, the file's digest.
+    public func sha256() -> String {
+        var copy = hash
+        return copy.finalizeHex()
+    }
+
     /// The line (counting LF, CRLF and bare-CR line ends) that holds the byte at `offset` of the
     /// file at `path`, read again from its start; nil for standard input, which cannot be.
     static func line(at offset: Int64, in path: String) -> Int? {
@@ -101,6 +109,7 @@ public final class ByteChunkReader {
             throw .unreadable(path: path, reason: String(cString: strerror(failure)))
         }
         bytesRead += Int64(buffer.count)
+        buffer.withUnsafeBytes { hash.update($0) }
         return !buffer.isEmpty
     }
 }

@@ -97,6 +97,22 @@ public struct RowMapper: Sendable {
         }
     }
 
+    /// The header that names the values of this file's records as the ledger keeps them; nil
+    /// for NDJSON, whose records keep their member names.
+    public var recordLayout: [String]? {
+        if case .csv = layout { header } else { nil }
+    }
+
+    /// The record as the ledger keeps it (``InputRecordText``): a CSV record's values (named by
+    /// ``recordLayout``), an NDJSON record's members as pairs; nil for a malformed record.
+    public func recordText(_ content: RawRecord.Content) -> String? {
+        switch content {
+        case .cells(let cells): InputRecordText.encode(values: Array(cells.prefix(header.count)))
+        case .object: InputRecordText.encode(inputRecord(content))
+        case .malformed: nil
+        }
+    }
+
     /// Maps and validates one record.
     public func map(_ content: RawRecord.Content) -> Result<ApplicantRow, RowRejection> {
         do {

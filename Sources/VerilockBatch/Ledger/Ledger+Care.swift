@@ -20,7 +20,7 @@ extension Ledger {
                 toolSchema: LedgerSchema.migrator.migrations.last ?? "none",
                 problems: problems,
                 applicants: applicants,
-                sessions: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM session") ?? 0,
+                sessions: try Self.sessionCount(db),
                 runs: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run") ?? 0,
                 bytes: size
             )
@@ -50,6 +50,14 @@ extension Ledger {
             unlink(temporary)
             throw error
         }
+    }
+
+    /// Sessions ever created: the current ones, and the replaced ones the history keeps.
+    static func sessionCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: "SELECT (SELECT count(*) FROM session) + (SELECT count(*) FROM applicant WHERE state = 'created')")
+            ?? 0
     }
 
     private static func fileSize(_ path: String) -> Int64 {

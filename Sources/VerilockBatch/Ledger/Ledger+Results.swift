@@ -3,6 +3,8 @@ import GRDB
 
 /// One line of the mail-merge file.
 public struct OutputRow: Sendable, Equatable {
+    /// The row's place in its run's input order (-1 outside a run).
+    public var seq: Int64 = -1
     public var fileIndex: Int
     public var line: Int
     public var externalID: String
@@ -15,6 +17,8 @@ public struct OutputRow: Sendable, Equatable {
     public var status: String
     /// The input record, when kept (``InputRecordText``).
     public var record: String?
+    /// The header naming the record's values, when it holds values only.
+    public var layout: [String]?
     /// Whether this run is the first to write the row's link (`include: new` writes only these):
     /// all but plain `existing` rows; a session settled with changed data is `existing` in
     /// status but new to the mail-merge.
@@ -31,6 +35,8 @@ public struct RejectRow: Sendable, Equatable {
     public var message: String
     /// The input record, when it could be read (``InputRecordText``).
     public var record: String?
+    /// The header naming the record's values, when it holds values only.
+    public var layout: [String]?
 }
 
 /// The rows of a run by what became of them.
@@ -47,6 +53,9 @@ public struct RunCounts: Sendable, Equatable, Codable {
     /// Rows not in this run's input, pending from an earlier run, settled in this one; they are
     /// in the output or rejects too, but not in ``rowsRead``.
     public var carriedOver = 0
+    /// Rows whose applicant's personal data retention erased (never sent again); they are in
+    /// the rejects file, and do not fail the run.
+    public var erased = 0
     public var requests = 0
     public var retries = 0
     public var rateLimited = 0
@@ -65,13 +74,14 @@ public struct RunCounts: Sendable, Equatable, Codable {
         expired = try count(.expired)
         pending = try count(.pending)
         carriedOver = try count(.carriedOver)
+        erased = try count(.erased)
         requests = try count(.requests)
         retries = try count(.retries)
         rateLimited = try count(.rateLimited)
         statuses = try container.decodeIfPresent([String: Int].self, forKey: .statuses) ?? [:]
     }
 
-    /// Rows that ended without a session.
+    /// Rows that ended without a session, erased ones not counted.
     public var rejected: Int { invalid + duplicate + failed + expired + pending }
     /// Rows that have a session.
     public var withSession: Int { created + reissued + existing }
@@ -82,7 +92,7 @@ public struct RunCounts: Sendable, Equatable, Codable {
 extension Ledger {
     /// The SQL condition for a run row that has a session (output), given `r` and `a`.
     private static let hasSession =
-        "(r.outcome = 'existing' OR (r.outcome IN \(sentOutcomes) AND a.state = 'created'))"
+        "(a.session_url IS NOT NULL AND (r.outcome = 'existing' OR (r.outcome IN \(sentOutcomes) AND a.state = 'created')))"
 
     /// The run-row outcomes of rows sent in their run, as an SQL list.
     private static let sentOutcomes = "('create', 'reissue', 'settle', 'settle-changed', 'carried')"
@@ -96,52 +106,69 @@ extension Ledger {
         }
     }
 
-    /// Calls `body` with every output row of `runID`, in input order.
-    public func forEachOutputRow(runID: Int64, _ body: (OutputRow) throws -> Void) throws {
-        try read { db in try Self.forEachOutputRow(db, runID: runID, body) }
-    }
-
-    static func forEachOutputRow(_ db: Database, runID: Int64, _ body: (OutputRow) throws -> Void) throws {
-        do {
+    /// Calls `body` with every output row of `runID`, in input order: the rows the ledger holds,
+    /// merged with the existing rows in `spool` (which the ledger does not hold).
+    public func forEachOutputRow(runID: Int64, spool: OutputSpool?, _ body: (OutputRow) throws -> Void) throws {
+        try read { db in
+            let layouts = try Self.layouts(db, runID: runID)
             let cursor = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT r.file_index, r.line, r.external_id, r.applicant_email, r.applicant_name, a.session_id,
+                    SELECT r.seq, r.file_index, r.line, r.external_id, a.email, a.name, a.session_id,
                         a.session_url, a.expires_at, r.outcome, r.record
                     FROM run_row r JOIN applicant a ON a.external_id = r.external_id
                     WHERE r.run_id = ? AND \(Self.hasSession) ORDER BY r.seq
                     """,
                 arguments: [runID]
             )
-            while let row = try cursor.next() {
-                let outcome: String = row[8]
-                var output = OutputRow(
-                    fileIndex: row[0], line: row[1], externalID: row[2], email: row[3], name: row[4],
-                    sessionID: row[5], sessionURL: row[6], expiresAt: row[7],
-                    status: Self.outputStatus(outcome),
-                    record: row[9]
-                )
-                output.isNew = outcome != PlannedOutcome.existing.rawValue
+            var next = try cursor.next()
+            func emitLedgerRows(before seq: Int64) throws {
+                while let row = next, (row[0] as Int64) < seq {
+                    let outcome: String = row[9]
+                    var output = OutputRow(
+                        fileIndex: row[1], line: row[2], externalID: row[3], email: row[4], name: row[5],
+                        sessionID: row[6], sessionURL: row[7] ?? "", expiresAt: row[8],
+                        status: Self.outputStatus(outcome),
+                        record: row[10]
+                    )
+                    output.seq = row[0]
+                    output.layout = layouts[output.fileIndex]
+                    output.isNew = outcome != PlannedOutcome.existing.rawValue
+                    try body(output)
+                    next = try cursor.next()
+                }
+            }
+            try spool?.forEach { existing in
+                try emitLedgerRows(before: existing.seq)
+                var output = existing
+                output.layout = layouts[output.fileIndex]
                 try body(output)
             }
+            try emitLedgerRows(before: .max)
         }
     }
 
-    /// Calls `body` with every applicant that has a session, in the order they were first
-    /// recorded, with the e-mail and name of the latest run that read them.
+    /// The headers of a run's CSV inputs, by file index.
+    static func layouts(_ db: Database, runID: Int64) throws -> [Int: [String]] {
+        var layouts: [Int: [String]] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT file_index, layout FROM run_input WHERE run_id = ? AND layout IS NOT NULL",
+            arguments: [runID])
+        {
+            layouts[row[0]] = InputRecordText.values(row[1])
+        }
+        return layouts
+    }
+
+    /// Calls `body` with every applicant that has a session (and its link), in the order they
+    /// were first recorded, with the e-mail and name of the create that made it.
     public func forEachSession(_ body: (OutputRow) throws -> Void) throws {
         try read { db in
             let cursor = try Row.fetchCursor(
                 db,
                 sql: """
-                    WITH latest AS (
-                        SELECT external_id, applicant_email, applicant_name,
-                            row_number() OVER (PARTITION BY external_id ORDER BY run_id DESC) AS n
-                        FROM run_row WHERE outcome NOT IN ('invalid', 'duplicate'))
-                    SELECT a.external_id, l.applicant_email, l.applicant_name, a.session_id, a.session_url,
-                        a.expires_at, a.generation
-                    FROM applicant a LEFT JOIN latest l ON l.external_id = a.external_id AND l.n = 1
-                    WHERE a.state = 'created' ORDER BY a.rowid
+                    SELECT external_id, email, name, session_id, session_url, expires_at, generation
+                    FROM applicant WHERE state = 'created' AND session_url IS NOT NULL ORDER BY rowid
                     """
             )
             while let row = try cursor.next() {
@@ -156,19 +183,19 @@ extension Ledger {
 
     /// Calls `body` with every rejected row of `runID`, in input order.
     public func forEachReject(runID: Int64, _ body: (RejectRow) throws -> Void) throws {
-        try read { db in try Self.forEachReject(db, runID: runID, body) }
-    }
-
-    static func forEachReject(_ db: Database, runID: Int64, _ body: (RejectRow) throws -> Void) throws {
-        do {
+        try read { db in
+            let layouts = try Self.layouts(db, runID: runID)
             let cursor = try Row.fetchCursor(
                 db,
                 sql: """
                     SELECT r.file_index, r.line, r.external_id, r.outcome, r.message, a.state, a.error_status,
-                        a.error_code, a.error_message, a.error_request_id, r.record
+                        a.error_code, a.error_message, a.error_request_id, coalesce(r.record, p.record)
                     FROM run_row r LEFT JOIN applicant a ON a.external_id = r.external_id
                         AND r.outcome IN \(Self.sentOutcomes)
-                    WHERE r.run_id = ? AND NOT \(Self.hasSession) ORDER BY r.seq
+                    LEFT JOIN pending_create p ON p.external_id = a.external_id
+                    WHERE r.run_id = ? AND r.outcome <> 'existing'
+                        AND NOT (r.outcome IN \(Self.sentOutcomes) AND a.state = 'created' AND a.session_url IS NOT NULL)
+                    ORDER BY r.seq
                     """,
                 arguments: [runID]
             )
@@ -186,22 +213,25 @@ extension Ledger {
                         message = "no definite answer yet (\(failure.summary)): run again to settle it"
                     }
                 }
-                try body(
-                    RejectRow(
-                        fileIndex: row[0], line: row[1], externalID: row[2], reason: reason, message: message,
-                        record: row[10]))
+                var reject = RejectRow(
+                    fileIndex: row[0], line: row[1], externalID: row[2], reason: reason, message: message,
+                    record: row[10])
+                reject.layout = layouts[reject.fileIndex]
+                try body(reject)
             }
         }
     }
 
     /// Counts the rows of `runID` by what became of them.
     public func counts(runID: Int64) throws -> RunCounts {
-        try read { db in try Self.counts(db, runID: runID) }
-    }
-
-    static func counts(_ db: Database, runID: Int64) throws -> RunCounts {
-        do {
+        try read { db in
             var counts = RunCounts()
+            // Existing rows are counted per input file, not kept row by row.
+            let existing =
+                try Int.fetchOne(db, sql: "SELECT sum(existing) FROM run_input WHERE run_id = ?", arguments: [runID])
+                ?? 0
+            counts.existing = existing
+            counts.rowsRead = existing
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -232,6 +262,7 @@ extension Ledger {
                 case (.failed, _): counts.failed += count
                 case (let sent?, "failed") where sent.isSent: counts.failed += count
                 case (let sent?, _) where sent.isSent: counts.pending += count
+                case (.erased, _): counts.erased += count
                 case (.invalid, _): counts.invalid += count
                 case (.duplicate, _): counts.duplicate += count
                 default: counts.expired += count

@@ -3,7 +3,7 @@ import GRDB
 
 /// A pending create, as the send stage reads it from the ledger.
 public struct PendingCreate: Sendable, Equatable {
-    /// The applicant row's rowid, for paging.
+    /// The create's place in the order intents were recorded (`pending_create.seq`), for paging.
     public var rowID: Int64
     /// The request to send.
     public var request: CreateSessionRequest
@@ -45,10 +45,10 @@ extension Ledger {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT rowid, external_id, idempotency_key, request_body, generation, attempted,
-                        (SELECT group_concat(id, ' ') FROM session WHERE session.external_id = applicant.external_id),
+                    SELECT seq, external_id, idempotency_key, request_body, generation, attempted,
+                        (SELECT group_concat(id, ' ') FROM session WHERE session.external_id = pending_create.external_id),
                         attempted_epoch, unsettled_runs
-                    FROM applicant WHERE state = 'pending' AND rowid > ? ORDER BY rowid LIMIT ?
+                    FROM pending_create WHERE seq > ? ORDER BY seq LIMIT ?
                     """,
                 arguments: [rowID, limit]
             )
@@ -75,7 +75,7 @@ extension Ledger {
     public func markAttempted(_ create: PendingCreate, at date: Date) throws {
         try write { db in
             try db.cachedStatement(
-                sql: "UPDATE applicant SET attempted = 1, attempted_epoch = ? WHERE rowid = ? AND generation = ?"
+                sql: "UPDATE pending_create SET attempted = 1, attempted_epoch = ? WHERE seq = ? AND generation = ?"
             ).execute(arguments: [date.timeIntervalSince1970, create.rowID, create.generation])
             guard db.changesCount == 1 else {
                 throw LedgerError.database(
@@ -93,74 +93,94 @@ extension Ledger {
         runID: Int64,
         now: Date
     ) throws {
-        let stamp = Timestamp.string(now)
+        let epoch = Int64(now.timeIntervalSince1970)
         try write { db in
             for (pending, outcome) in outcomes {
                 let externalID = pending.request.externalID
                 switch outcome {
                 case .created(let session):
-                    let epoch = session.expiresAt.flatMap(Timestamp.parse).map { Int64($0.timeIntervalSince1970) }
+                    let expires = session.expiresAt.flatMap(Timestamp.parse).map { Int64($0.timeIntervalSince1970) }
                     try db.cachedStatement(
                         sql: """
                             UPDATE applicant SET state = 'created', session_id = ?, session_url = ?, session_token = ?,
-                                expires_at = ?, expires_epoch = ?, request_body = NULL, error_status = NULL,
-                                error_code = NULL, error_message = NULL, error_request_id = NULL, updated_at = ?,
-                                run_id = ?
+                                expires_at = ?, expires_epoch = ?, error_status = NULL, error_code = NULL,
+                                error_message = NULL, error_request_id = NULL, updated_epoch = ?, run_id = ?
                             WHERE external_id = ? AND generation = ?
                             """
                     ).execute(arguments: [
-                        session.id, session.sessionURL, session.sessionToken, session.expiresAt, epoch, stamp,
+                        session.id, session.sessionURL, session.sessionToken, session.expiresAt, expires, epoch,
                         runID, externalID, pending.generation,
-                    ]
-                    )
-                    try db.cachedStatement(
-                        sql: """
-                            INSERT OR IGNORE INTO session (id, external_id, generation, url, token, expires_at,
-                                created_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """
-                    ).execute(arguments: [
-                        session.id, externalID, pending.generation, session.sessionURL, session.sessionToken,
-                        session.expiresAt, stamp, runID,
-                    ]
-                    )
+                    ])
+                    try settled(db, externalID: externalID, generation: pending.generation)
                 case .failed(let failure), .unresolved(let failure):
-                    let state = if case .failed = outcome { "failed" } else { "pending" }
-                    let unsettled = failure.code == APIFailure.unreadableCode ? 1 : 0
+                    let failed = if case .failed = outcome { true } else { false }
                     try db.cachedStatement(
                         sql: """
-                            UPDATE applicant SET state = ?, request_body = CASE WHEN ? = 'failed' THEN NULL
-                                ELSE request_body END, error_status = ?, error_code = ?, error_message = ?,
-                                error_request_id = ?, updated_at = ?, run_id = ?,
-                                unsettled_runs = CASE WHEN ? = 1 THEN unsettled_runs + 1 ELSE 0 END
+                            UPDATE applicant SET state = ?, error_status = ?, error_code = ?, error_message = ?,
+                                error_request_id = ?, updated_epoch = ?, run_id = ?
                             WHERE external_id = ? AND generation = ?
                             """
                     ).execute(arguments: [
-                        state, state, failure.status, failure.code, failure.message, failure.requestID, stamp,
-                        runID, unsettled, externalID, pending.generation,
-                    ]
-                    )
+                        failed ? ApplicantState.failed.rawValue : ApplicantState.pending.rawValue, failure.status,
+                        failure.code, failure.message, failure.requestID, epoch, runID, externalID,
+                        pending.generation,
+                    ])
+                    if failed {
+                        // The rejection keeps the row's input record, which lived with the pending create.
+                        try db.cachedStatement(
+                            sql: """
+                                UPDATE run_row SET record = (SELECT record FROM pending_create WHERE external_id = ?)
+                                WHERE run_id = ? AND external_id = ? AND outcome NOT IN ('invalid', 'duplicate')
+                                    AND record IS NULL
+                                """
+                        ).execute(arguments: [externalID, runID, externalID])
+                        try settled(db, externalID: externalID, generation: pending.generation)
+                    } else {
+                        try db.cachedStatement(
+                            sql: """
+                                UPDATE pending_create SET unsettled_runs = CASE WHEN ? = 1 THEN unsettled_runs + 1
+                                    ELSE 0 END
+                                WHERE external_id = ? AND generation = ?
+                                """
+                        ).execute(arguments: [
+                            failure.code == APIFailure.unreadableCode ? 1 : 0, externalID, pending.generation,
+                        ])
+                    }
                 }
             }
             for arrival in expired {
                 switch arrival {
                 case .reissue(let next):
+                    let externalID = next.request.externalID
                     try db.execute(
                         sql: """
-                            UPDATE applicant SET state = 'pending', generation = ?, idempotency_key = ?,
-                                request_body = ?, attempted = 0, attempted_epoch = NULL, unsettled_runs = 0,
-                                updated_at = ?, run_id = ?
+                            INSERT OR REPLACE INTO session (external_id, generation, id, url, token, expires_at, run_id)
+                            SELECT external_id, generation, session_id, session_url, session_token, expires_at, run_id
+                            FROM applicant WHERE external_id = ? AND generation = ? AND state = 'created'
+                            """,
+                        arguments: [externalID, next.generation - 1])
+                    try db.execute(
+                        sql: """
+                            UPDATE applicant SET state = 'pending', generation = ?, updated_epoch = ?, run_id = ?
                             WHERE external_id = ? AND generation = ? AND state = 'created'
                             """,
-                        arguments: [
-                            next.generation, next.request.idempotencyKey, Data(next.request.body), stamp, runID,
-                            next.request.externalID, next.generation - 1,
-                        ])
+                        arguments: [next.generation, epoch, runID, externalID, next.generation - 1])
+                    if db.changesCount > 0 {
+                        try db.execute(
+                            sql: """
+                                INSERT INTO pending_create (external_id, generation, idempotency_key, request_body)
+                                VALUES (?, ?, ?, ?)
+                                """,
+                            arguments: [
+                                externalID, next.generation, next.request.idempotencyKey, Data(next.request.body),
+                            ])
+                    }
                     try db.execute(
                         sql: """
                             UPDATE run_row SET outcome = 'reissue' WHERE run_id = ? AND external_id = ?
                                 AND outcome IN ('create', 'settle', 'settle-changed')
                             """,
-                        arguments: [runID, next.request.externalID])
+                        arguments: [runID, externalID])
                 case .reject(let externalID, let expiresAt):
                     try db.execute(
                         sql: """
@@ -175,5 +195,11 @@ extension Ledger {
                 }
             }
         }
+    }
+
+    /// Forgets a settled create's key, body and record.
+    private func settled(_ db: Database, externalID: String, generation: Int) throws {
+        try db.cachedStatement(sql: "DELETE FROM pending_create WHERE external_id = ? AND generation = ?")
+            .execute(arguments: [externalID, generation])
     }
 }

@@ -93,7 +93,7 @@ extension Ledger {
                     sql:
                         "SELECT count(*) FROM applicant WHERE state = 'created' AND expires_epoch > ? AND expires_epoch <= ?",
                     arguments: [epoch, epoch + 86400]) ?? 0
-            status.sessions = try Int.fetchOne(db, sql: "SELECT count(*) FROM session") ?? 0
+            status.sessions = try Self.sessionCount(db)
             status.runs = try Row.fetchAll(
                 db, sql: "SELECT id, job, started_at, finished_at, exit_code, counts FROM run ORDER BY id DESC LIMIT ?",
                 arguments: [limit]

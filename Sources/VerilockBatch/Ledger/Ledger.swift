@@ -71,20 +71,47 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Runs `body` in a transaction that is rolled back at its end, whatever `body` did: a dry
-    /// run plans every row exactly as a run would, then leaves the ledger as it was.
-    public func withRollback<T>(_ body: (Database) throws -> T) throws -> T {
-        var result: T?
+    /// Runs run `runID`'s planning (``LedgerPlanning``) in one transaction on the ledger's own
+    /// thread (GRDB's writer queue, never Swift's cooperative pool): committed when `body`
+    /// returns, rolled back when it throws. `onCallerThread` runs it on the calling thread
+    /// instead, for a deterministic executor that cannot wait for another thread.
+    public func planRun<T: Sendable>(
+        runID: Int64, onCallerThread: Bool = false, _ body: @escaping @Sendable (any LedgerPlanning) throws -> T
+    ) async throws -> T {
+        guard onCallerThread else {
+            return try await transaction(commit: true) { db in try body(SQLitePlanning(db: db, runID: runID)) }
+        }
+        return try write { db in try body(SQLitePlanning(db: db, runID: runID)) }
+    }
+
+    /// Plans as a run of `job` would, in a transaction that is rolled back at its end, whatever
+    /// `body` did: a dry run plans every row exactly as a run would, then leaves the ledger as
+    /// it was. `body` gets the throwaway run's id.
+    public func planDryRun<T: Sendable>(
+        job: String, now: Date, _ body: @escaping @Sendable (any LedgerPlanning, Int64) throws -> T
+    ) async throws -> T {
+        try await transaction(commit: false) { db in
+            let runID = try Self.startRun(db, job: job, inputs: [], simulated: false, now: now)
+            return try body(SQLitePlanning(db: db, runID: runID), runID)
+        }
+    }
+
+    private func transaction<T: Sendable>(commit: Bool, _ body: @escaping @Sendable (Database) throws -> T)
+        async throws -> T
+    {
         do {
-            try queue.inTransaction { db in
-                result = try body(db)
-                return .rollback
+            return try await queue.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return commit ? .commit : .rollback
+                }
+                guard let result else { throw DatabaseError(message: "the transaction produced nothing") }
+                return result
             }
         } catch let error as DatabaseError {
             throw LedgerError.database(path: path, reason: Self.describe(error))
         }
-        guard let result else { throw LedgerError.database(path: path, reason: "the dry run produced nothing") }
-        return result
     }
 
     /// Runs `body` with a read-only view; errors as in ``write(_:)``.

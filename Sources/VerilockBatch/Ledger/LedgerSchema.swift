@@ -132,6 +132,113 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration("v5: compact") { db in
+            try db.execute(sql: v5)
+        }
         return migrator
     }
+
+    /// Version 5, the ledger for the long haul: a pending create's key, body and attempt live in
+    /// `pending_create` only while it is pending; an applicant holds its current session, e-mail
+    /// and name (erased by retention, `erased_epoch`); `session` keeps replaced sessions only;
+    /// run rows no longer copy e-mail and name; an input file records its SHA-256 and, for CSV,
+    /// its header once (`layout`), so a run row's record holds values only.
+    private static let v5 = """
+        CREATE TABLE applicant_v5 (
+            external_id TEXT PRIMARY KEY NOT NULL CHECK (length(external_id) BETWEEN 1 AND 255),
+            state TEXT NOT NULL CHECK (state IN ('pending', 'created', 'failed')),
+            generation INTEGER NOT NULL CHECK (generation >= 1),
+            fingerprint TEXT NOT NULL,
+            email TEXT,
+            name TEXT,
+            session_id TEXT,
+            session_url TEXT CHECK (session_url <> ''),
+            session_token TEXT,
+            expires_at TEXT,
+            expires_epoch INTEGER,
+            error_status INTEGER,
+            error_code TEXT,
+            error_message TEXT,
+            error_request_id TEXT,
+            updated_epoch INTEGER NOT NULL,
+            erased_epoch INTEGER,
+            run_id INTEGER NOT NULL REFERENCES run(id),
+            CHECK (state <> 'created' OR session_id IS NOT NULL),
+            CHECK (state <> 'created' OR session_url IS NOT NULL OR erased_epoch IS NOT NULL)
+        );
+        WITH latest AS (
+            SELECT external_id, applicant_email, applicant_name,
+                row_number() OVER (PARTITION BY external_id ORDER BY run_id DESC) AS n
+            FROM run_row WHERE outcome NOT IN ('invalid', 'duplicate'))
+        INSERT INTO applicant_v5 (rowid, external_id, state, generation, fingerprint, email, name, session_id,
+            session_url, session_token, expires_at, expires_epoch, error_status, error_code, error_message,
+            error_request_id, updated_epoch, run_id)
+        SELECT a.rowid, a.external_id, a.state, a.generation, a.fingerprint, l.applicant_email, l.applicant_name,
+            a.session_id, a.session_url, a.session_token, a.expires_at, a.expires_epoch, a.error_status,
+            a.error_code, a.error_message, a.error_request_id, coalesce(CAST(strftime('%s', a.updated_at) AS INTEGER), 0),
+            a.run_id
+        FROM applicant a LEFT JOIN latest l ON l.external_id = a.external_id AND l.n = 1;
+        CREATE TABLE pending_create (
+            seq INTEGER PRIMARY KEY,
+            external_id TEXT NOT NULL UNIQUE REFERENCES applicant(external_id),
+            generation INTEGER NOT NULL CHECK (generation >= 1),
+            idempotency_key TEXT NOT NULL UNIQUE,
+            request_body BLOB NOT NULL,
+            record TEXT,
+            attempted INTEGER NOT NULL DEFAULT 0 CHECK (attempted IN (0, 1)),
+            attempted_epoch REAL,
+            unsettled_runs INTEGER NOT NULL DEFAULT 0 CHECK (unsettled_runs >= 0)
+        );
+        INSERT INTO pending_create (external_id, generation, idempotency_key, request_body, attempted,
+            attempted_epoch, unsettled_runs)
+        SELECT external_id, generation, idempotency_key, request_body, attempted, attempted_epoch, unsettled_runs
+        FROM applicant WHERE state = 'pending' ORDER BY rowid;
+        CREATE TABLE session_v5 (
+            external_id TEXT NOT NULL REFERENCES applicant(external_id),
+            generation INTEGER NOT NULL CHECK (generation >= 1),
+            id TEXT NOT NULL,
+            url TEXT,
+            token TEXT,
+            expires_at TEXT,
+            run_id INTEGER NOT NULL REFERENCES run(id),
+            PRIMARY KEY (external_id, generation)
+        ) WITHOUT ROWID;
+        INSERT INTO session_v5 SELECT s.external_id, s.generation, s.id, s.url, s.token, s.expires_at, s.run_id
+        FROM session s JOIN applicant a ON a.external_id = s.external_id
+        WHERE NOT (a.state = 'created' AND a.generation = s.generation);
+        CREATE TABLE run_row_v5 (
+            run_id INTEGER NOT NULL REFERENCES run(id),
+            seq INTEGER NOT NULL CHECK (seq >= 0),
+            file_index INTEGER NOT NULL,
+            line INTEGER NOT NULL CHECK (line >= 1),
+            external_id TEXT,
+            outcome TEXT NOT NULL CHECK (outcome IN
+                ('create', 'reissue', 'settle', 'settle-changed', 'carried', 'existing', 'invalid',
+                    'duplicate', 'failed', 'expired', 'erased')),
+            message TEXT,
+            record TEXT,
+            PRIMARY KEY (run_id, seq),
+            CHECK (outcome IN ('invalid', 'duplicate') OR external_id IS NOT NULL)
+        ) WITHOUT ROWID;
+        INSERT INTO run_row_v5 SELECT run_id, seq, file_index, line, external_id, outcome, message, record FROM run_row;
+        DROP TABLE run_row;
+        DROP TABLE session;
+        DROP TABLE applicant;
+        ALTER TABLE applicant_v5 RENAME TO applicant;
+        ALTER TABLE session_v5 RENAME TO session;
+        ALTER TABLE run_row_v5 RENAME TO run_row;
+        CREATE UNIQUE INDEX run_row_first_occurrence ON run_row(run_id, external_id)
+            WHERE outcome NOT IN ('invalid', 'duplicate');
+        CREATE TRIGGER run_row_applicant BEFORE INSERT ON run_row
+            WHEN NEW.outcome NOT IN ('invalid', 'duplicate')
+                AND NOT EXISTS (SELECT 1 FROM applicant WHERE external_id = NEW.external_id)
+            BEGIN SELECT RAISE(ABORT, 'a run row refers to no applicant'); END;
+        CREATE TRIGGER pending_create_applicant BEFORE INSERT ON pending_create
+            WHEN NOT EXISTS (SELECT 1 FROM applicant WHERE external_id = NEW.external_id AND state = 'pending')
+            BEGIN SELECT RAISE(ABORT, 'a pending create refers to no pending applicant'); END;
+        ALTER TABLE run_input ADD COLUMN sha256 TEXT;
+        ALTER TABLE run_input ADD COLUMN layout TEXT;
+        ALTER TABLE run_input ADD COLUMN rows INTEGER;
+        ALTER TABLE run_input ADD COLUMN existing INTEGER;
+        """
 }

@@ -14,12 +14,15 @@ public struct ResultFiles {
     let ledger: Ledger
     let scope: Scope
     let inputPaths: [String]
+    let spool: OutputSpool?
 
-    /// Writer for the files of `scope`, naming inputs by `inputPaths` (by file index).
-    public init(ledger: Ledger, scope: Scope, inputPaths: [String]) {
+    /// Writer for the files of `scope`, naming inputs by `inputPaths` (by file index); a run's
+    /// existing rows come from `spool`.
+    public init(ledger: Ledger, scope: Scope, inputPaths: [String], spool: OutputSpool? = nil) {
         self.ledger = ledger
         self.scope = scope
         self.inputPaths = inputPaths
+        self.spool = spool
     }
 
     private func file(_ index: Int) -> String { inputPaths.indices.contains(index) ? inputPaths[index] : "?" }
@@ -43,12 +46,13 @@ public struct ResultFiles {
         var count = 0
         let rows: ((OutputRow) throws -> Void) throws -> Void =
             switch scope {
-            case .run(let runID): { try ledger.forEachOutputRow(runID: runID, $0) }
+            case .run(let runID):
+                { try ledger.forEachOutputRow(runID: runID, spool: include == .new ? nil : spool, $0) }
             case .allSessions: { try ledger.forEachSession($0) }
             }
         try rows { row in
             if include == .new && !row.isNew { return }
-            let passed = hasInputColumns ? InputRecordText.decode(row.record) : [:]
+            let passed = hasInputColumns ? InputRecordText.decode(row.record, layout: row.layout) : [:]
             let values = columns.map { column -> String? in
                 switch column {
                 case .field(.externalID): row.externalID
@@ -91,7 +95,7 @@ public struct ResultFiles {
         var inputColumns: [String] = []
         var seen = Set(fixed)
         try ledger.forEachReject(runID: runID) { row in
-            for name in InputRecordText.names(row.record) where seen.insert(name).inserted {
+            for name in InputRecordText.names(row.record, layout: row.layout) where seen.insert(name).inserted {
                 inputColumns.append(name)
             }
         }
@@ -102,7 +106,7 @@ public struct ResultFiles {
         var count = 0
         try ledger.forEachReject(runID: runID) { row in
             line.removeAll(keepingCapacity: true)
-            let record = InputRecordText.decode(row.record)
+            let record = InputRecordText.decode(row.record, layout: row.layout)
             CSVFormat.appendRecord(
                 [file(row.fileIndex), String(row.line), row.externalID ?? "", row.reason, row.message]
                     + inputColumns.map { record[$0] ?? "" },

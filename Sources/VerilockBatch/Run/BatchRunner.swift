@@ -6,12 +6,15 @@ import Logging
 /// 1. **Read**: stream every input file (CSV or NDJSON) as ``RawRecord`` values.
 /// 2. **Validate**: map each record to an ``ApplicantRow`` or a ``RowRejection`` (``RowMapper``).
 /// 3. **Dedupe and plan**: against this run (the first occurrence wins) and the ledger
-///    (``RowPlan``); record each row's plan and, for rows to send, their intent (`pending`, with
-///    the Idempotency-Key) in one ledger transaction, before anything is sent (``InputStage``).
+///    (``RunPlanner``); record each row's plan and, for rows to send, their intent (`pending`,
+///    with the Idempotency-Key) in one ledger transaction, before anything is sent
+///    (``InputStage``). Existing rows are not recorded row by row: they wait in an
+///    ``OutputSpool`` for the output file.
 /// 4. **Send**: every pending create, at most `concurrency` in flight, under the rate limiter,
 ///    with retries (``SendStage``, ``SessionSender``).
 /// 5. **Record**: each outcome in the ledger, in batches, by the parent task alone.
-/// 6. **Write**: the output and rejects files from the ledger, atomically (``ResultFiles``).
+/// 6. **Write**: the output and rejects files from the ledger and the spool, atomically
+///    (``ResultFiles``).
 ///
 /// Collaborators are passed in: the API (``SessionsAPI``), the clock the limiter and backoff
 /// sleep on, the wall clock for timestamps and expiry, and the jitter source.
@@ -27,12 +30,15 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
     let otherFiles: PathCollisions
     let progress: @Sendable (RunProgress) -> Void
     let logger: Logger
+    let planOnCallerThread: Bool
 
     /// A runner for `job` over the given collaborators.
     /// - Parameters:
     ///   - clock: what the limiter, backoff and pauses sleep on.
     ///   - flushClock: what the timer that records finished outcomes at least once a second
     ///     sleeps on (the wall clock unless a test drives time itself).
+    ///   - planOnCallerThread: plan on the calling thread rather than the ledger's own (a
+    ///     deterministic executor, which cannot wait for another thread).
     public init(
         job: JobConfiguration,
         api: any SessionsAPI,
@@ -44,8 +50,10 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         secrets: [String] = [],
         otherFiles: PathCollisions = PathCollisions(reads: [], writes: []),
         progress: @escaping @Sendable (RunProgress) -> Void = { _ in },
+        planOnCallerThread: Bool = false,
         logger: Logger
     ) {
+        self.planOnCallerThread = planOnCallerThread
         self.control = control
         self.redaction = ErrorRedaction(secrets: secrets)
         self.otherFiles = otherFiles
@@ -98,12 +106,14 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
 
         // Stages 1-3.
         let planned: PlanCounts
+        let spool: OutputSpool
         let bytesTotal = sizes.contains { $0.size == nil } ? nil : sizes.compactMap(\.size).reduce(0, +)
         do {
+            spool = try OutputSpool(besideLedger: ledgerPath)
             let stage = InputStage(job: job, runID: runID, now: started, control: control, logger: runLogger)
             let progress = self.progress
-            planned = try ledger.write { db in
-                try stage.run(paths: paths, in: db) { counts, bytesRead in
+            planned = try await ledger.planRun(runID: runID, onCallerThread: planOnCallerThread) { planning in
+                try stage.run(paths: paths, planning: planning, spool: spool) { counts, bytesRead in
                     var snapshot = RunProgress(phase: .reading)
                     snapshot.bytesRead = bytesRead
                     snapshot.bytesTotal = bytesTotal
@@ -178,7 +188,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         let rejectedRows: Int
         do {
             let files = ResultFiles(
-                ledger: ledger, scope: .run(runID), inputPaths: try ledger.inputPaths(runID: runID))
+                ledger: ledger, scope: .run(runID), inputPaths: try ledger.inputPaths(runID: runID), spool: spool)
             outputRows = try files.writeOutput(
                 to: outputPath, format: job.outputFormat, columns: job.outputColumns, include: job.include,
                 escapeFormulas: job.escapeFormulas

@@ -3,6 +3,7 @@
 /// | ledger says | plan |
 /// | --- | --- |
 /// | nothing | ``RowPlan/create(generation:)`` 1 |
+/// | created, personal data erased by retention | ``RowPlan/erased`` (never sent again) |
 /// | created, link valid past the margin | ``RowPlan/existing`` |
 /// | created, expired or within the margin, reissue on | ``RowPlan/reissue(generation:)`` n+1 |
 /// | created, expired, reissue off | ``RowPlan/expired`` |
@@ -15,6 +16,7 @@ public enum RowPlan: Sendable, Equatable {
     case settle(generation: Int)
     case existing
     case expired
+    case erased
     case failedBefore(APIFailure)
 
     /// Plans a row.
@@ -30,13 +32,14 @@ public enum RowPlan: Sendable, Equatable {
     ) -> RowPlan {
         guard let entry else { return .create(generation: 1) }
         switch entry.state {
-        case "created":
+        case .created:
+            if entry.erased { return .erased }
             let margin = policy.reissueMargin.components.seconds
             guard let expires = entry.expiresEpoch, expires <= nowEpoch + margin else { return .existing }
             return policy.reissueExpired ? .reissue(generation: entry.generation + 1) : .expired
-        case "pending":
+        case .pending:
             return .settle(generation: entry.generation)
-        default:
+        case .failed:
             let stored = entry.failure ?? APIFailure(status: nil, code: nil, message: "failed", requestID: nil)
             // The API holds a session under this row's key (made with other data): a new
             // generation would be a second session. Never retried by policy.

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 
 /// What a run would do, without doing it: `run --dry-run` (against the ledger) and `validate`
@@ -52,14 +51,14 @@ public struct RunPreview: Sendable, Equatable, Codable {
     }
 
     /// Plans `job` against its ledger (or an empty one if it has none yet), then rolls back.
-    public static func dryRun(job: JobConfiguration, now: Date = Date(), logger: Logger) throws -> RunPreview {
+    public static func dryRun(job: JobConfiguration, now: Date = Date(), logger: Logger) async throws -> RunPreview {
         let ledgerPath = job.expand(job.ledgerPath, runID: nil, now: now)
         guard FileManager.default.fileExists(atPath: ledgerPath) else {
-            return try plan(job: job, ledger: try Ledger(), now: now, logger: logger) { _, _ in }
+            return try await plan(job: job, ledger: try Ledger(), now: now, logger: logger) { _, _ in }
         }
         let lock = try LedgerLock(ledgerPath: ledgerPath, now: now)
         defer { lock.unlock() }
-        return try plan(job: job, ledger: try Ledger(path: ledgerPath), now: now, logger: logger) { _, _ in }
+        return try await plan(job: job, ledger: try Ledger(path: ledgerPath), now: now, logger: logger) { _, _ in }
     }
 
     /// Checks every row of `job` against no ledger; calls `onReject` with each rejected row
@@ -68,9 +67,9 @@ public struct RunPreview: Sendable, Equatable, Codable {
         job: JobConfiguration,
         now: Date = Date(),
         logger: Logger,
-        onReject: (String, RejectRow) throws -> Void
-    ) throws -> RunPreview {
-        try plan(job: job, ledger: try Ledger(), now: now, logger: logger, onReject: onReject)
+        onReject: @escaping @Sendable (String, RejectRow) throws -> Void
+    ) async throws -> RunPreview {
+        try await plan(job: job, ledger: try Ledger(), now: now, logger: logger, onReject: onReject)
     }
 
     private static func plan(
@@ -78,13 +77,12 @@ public struct RunPreview: Sendable, Equatable, Codable {
         ledger: Ledger,
         now: Date,
         logger: Logger,
-        onReject: (String, RejectRow) throws -> Void
-    ) throws -> RunPreview {
+        onReject: @escaping @Sendable (String, RejectRow) throws -> Void
+    ) async throws -> RunPreview {
         let paths = try InputStage.expandInputs(job.inputs)
-        return try ledger.withRollback { db in
-            let runID = try Ledger.startRun(db, job: job.name, inputs: [], simulated: false, now: now)
+        return try await ledger.planDryRun(job: job.name, now: now) { planning, runID in
             let stage = InputStage(job: job, runID: runID, now: now, control: RunControl(), logger: logger)
-            let counts = try stage.run(paths: paths, in: db)
+            let counts = try stage.run(paths: paths, planning: planning, spool: nil)
             var preview = RunPreview()
             preview.rowsRead = counts.rows
             preview.requestsPerSecond = job.api.rateLimit.requestsPerSecond * job.api.rateShare
@@ -97,20 +95,8 @@ public struct RunPreview: Sendable, Equatable, Codable {
                 }
             }
             preview.wouldCreate += counts.carriedPending
-            let cursor = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT file_index, line, external_id, outcome, message FROM run_row
-                    WHERE run_id = ? AND outcome NOT IN ('create', 'reissue', 'settle', 'settle-changed', 'carried', 'existing')
-                    ORDER BY seq
-                    """,
-                arguments: [runID])
-            while let row = try cursor.next() {
-                let index: Int = row[0]
-                try onReject(
-                    paths.indices.contains(index) ? paths[index] : "?",
-                    RejectRow(fileIndex: index, line: row[1], externalID: row[2], reason: row[3], message: row[4] ?? "")
-                )
+            try planning.forEachPlannedReject { row in
+                try onReject(paths.indices.contains(row.fileIndex) ? paths[row.fileIndex] : "?", row)
             }
             return preview
         }

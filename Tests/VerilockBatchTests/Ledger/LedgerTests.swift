@@ -27,7 +27,7 @@ struct LedgerTests {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9: from the future')") }
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect(throws: LedgerError.tooNew(path: path, version: "v9: from the future", known: "v4: settlement")) {
+        #expect(throws: LedgerError.tooNew(path: path, version: "v9: from the future", known: "v5: compact")) {
             _ = try Ledger(path: path)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
@@ -35,18 +35,15 @@ struct LedgerTests {
     }
 
     @Test("check counts what the ledger holds; backup writes a 0600 copy that checks alike, never over a file")
-    func checkAndBackup() throws {
+    func checkAndBackup() async throws {
         let ledger = try Ledger(path: folder.path + "/l.sqlite")
         let run = try ledger.startRun(job: "t", inputs: [("a.csv", 10)], simulated: false, now: Date())
-        try ledger.write { db in
-            try LedgerRows(db: db, runID: run).recordIntent(
-                externalID: "u-1", generation: 1, idempotencyKey: "k1", fingerprint: "f1", body: [1], now: "t")
-        }
+        try await Self.recordIntent(ledger, run: run, "u-1", key: "k1", body: [1])
         let check = try ledger.check()
         #expect(check.isSound)
         #expect(check.applicants == ["pending": 1])
         #expect(check.runs == 1)
-        #expect(check.schema == "v4: settlement" && check.toolSchema == check.schema)
+        #expect(check.schema == "v5: compact" && check.toolSchema == check.schema)
         let copy = folder.path + "/backups/copy.sqlite"
         try ledger.backup(to: copy)
         #expect((try FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int) == 0o600)
@@ -58,6 +55,55 @@ struct LedgerTests {
         #expect(throws: LedgerError.self) { try ledger.backup(to: copy) }
         #expect(try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int == sizeBefore)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path + "/backups") == ["copy.sqlite"])
+    }
+
+    @Test("a version 4 ledger migrates: a pending create keeps its key, body and attempt; e-mails come from runs")
+    func migratesFromVersion4() throws {
+        let path = folder.path + "/v4.sqlite"
+        try PrivateFiles.prepareFile(at: path)
+        let queue = try DatabaseQueue(path: path)
+        try LedgerSchema.migrator.migrate(queue, upTo: "v4: settlement")
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO run (job, started_at, host, pid) VALUES ('t', '2026-01-01T00:00:00Z', 'h', 1);
+                    INSERT INTO applicant (external_id, state, generation, idempotency_key, fingerprint, request_body,
+                        created_at, updated_at, run_id, attempted, attempted_epoch)
+                        VALUES ('p-1', 'pending', 2, 'key-p', 'fp', X'7B7D', 't', '2026-01-02T00:00:00Z', 1, 1, 5.5);
+                    INSERT INTO applicant (external_id, state, generation, idempotency_key, fingerprint, session_id,
+                        session_url, session_token, expires_at, expires_epoch, created_at, updated_at, run_id)
+                        VALUES ('c-1', 'created', 2, 'key-c', 'fc', 'ses_2', 'https://v/2', 'tok2', 'e', 99, 't', 't', 1);
+                    INSERT INTO session (id, external_id, generation, url, token, created_at, run_id) VALUES
+                        ('ses_0', 'p-1', 1, 'https://v/0', 'tok0', 't', 1),
+                        ('ses_1', 'c-1', 1, 'https://v/1', 'tok1', 't', 1),
+                        ('ses_2', 'c-1', 2, 'https://v/2', 'tok2', 't', 1);
+                    INSERT INTO run_row (run_id, seq, file_index, line, external_id, outcome, applicant_email,
+                        applicant_name, record) VALUES
+                        (1, 0, 0, 2, 'p-1', 'create', 'p@example.com', 'Pat', '[["external_id","p-1"]]'),
+                        (1, 1, 0, 3, 'c-1', 'existing', 'c@example.com', NULL, NULL);
+                    """)
+        }
+        try queue.close()
+        let ledger = try Ledger(path: path)
+        #expect(try ledger.check().isSound)
+        let pending = try ledger.pendingCreates(after: 0, limit: 10)
+        #expect(pending.count == 1)
+        #expect(
+            pending.first?.request
+                == CreateSessionRequest(externalID: "p-1", idempotencyKey: "key-p", body: [0x7B, 0x7D]))
+        #expect(pending.first?.generation == 2 && pending.first?.attempted == true)
+        #expect(pending.first?.knownSessionIDs == ["ses_0"])
+        let people = try ledger.read { db in
+            try Row.fetchAll(db, sql: "SELECT external_id, email, name, updated_epoch FROM applicant ORDER BY 1")
+        }
+        #expect(people.map { $0[1] as String? } == ["c@example.com", "p@example.com"])
+        #expect(people.map { $0[3] as Int64 } == [0, 1_767_312_000])
+        // The history keeps replaced sessions only; the current one is the applicant's.
+        #expect(
+            try ledger.read { db in try String.fetchAll(db, sql: "SELECT id FROM session ORDER BY id") } == [
+                "ses_0", "ses_1",
+            ])
+        #expect(try ledger.status(now: Date()).sessions == 3)
     }
 
     @Test("check reports a row that refers to nothing as a problem")
@@ -84,54 +130,58 @@ struct LedgerTests {
             try ledger.write { db in
                 try db.execute(
                     sql: """
-                        INSERT INTO applicant (external_id, state, generation, idempotency_key, fingerprint,
-                            created_at, updated_at, run_id) VALUES ('u', 'created', 1, 'k', 'f', 'now', 'now', ?)
+                        INSERT INTO applicant (external_id, state, generation, fingerprint, updated_epoch, run_id)
+                        VALUES ('u', 'created', 1, 'f', 0, ?)
                         """, arguments: [run])
             }
         }
     }
 
-    @Test("an intent then its outcome: pending, then created with the session kept in history")
-    func intentThenOutcome() throws {
+    /// Records a create intent for `externalID` in run `run`, as the input stage does.
+    static func recordIntent(_ ledger: Ledger, run: Int64, _ externalID: String, key: String, body: [UInt8])
+        async throws
+    {
+        var plan = PlannedRow(seq: 0, fileIndex: 0, line: 2, externalID: externalID, outcome: .create)
+        plan.intent = .init(generation: 1, idempotencyKey: key, fingerprint: "f1", body: body, replacesSession: false)
+        let planned = plan
+        try await ledger.planRun(runID: run) { planning in try planning.record([planned], now: Date()) }
+    }
+
+    @Test("an intent then its outcome: pending (key and body kept), then created (key and body forgotten)")
+    func intentThenOutcome() async throws {
         let ledger = try Ledger(path: folder.path + "/l.sqlite")
         let run = try ledger.startRun(job: "t", inputs: [("a.csv", 10)], simulated: false, now: Date())
-        let state = try ledger.write { db in
-            let rows = LedgerRows(db: db, runID: run)
-            try rows.recordIntent(
-                externalID: "u-1", generation: 1, idempotencyKey: "k1", fingerprint: "f1", body: [1, 2], now: "t")
-            return try rows.entry("u-1")?.state
-        }
-        #expect(state == "pending")
+        try await Self.recordIntent(ledger, run: run, "u-1", key: "k1", body: [1, 2])
+        let state = try await ledger.planRun(runID: run) { try $0.entries(for: ["u-1", "u-2"]) }
+        #expect(state.mapValues(\.state) == ["u-1": .pending])
+        #expect(state["u-1"]?.fingerprint == "f1")
         let pending = try ledger.pendingCreates(after: 0, limit: 10)
         #expect(pending.map(\.request.idempotencyKey) == ["k1"])
+        #expect(pending.map(\.request.body) == [[1, 2]])
         let session = CreatedSession(
             id: "ses_1", sessionToken: "tok", sessionURL: "https://v/1", status: "created",
             expiresAt: "2030-01-01T00:00:00Z")
         let first = try #require(pending.first)
         try ledger.record([(first, .created(session))], runID: run, now: Date())
-        let entry = try ledger.read { db in try LedgerRows(db: db, runID: run).entry("u-1") }
-        #expect(entry?.state == "created")
+        let entry = try await ledger.planRun(runID: run) { try $0.entries(for: ["u-1"]) }["u-1"]
+        #expect(entry?.state == .created)
         #expect(entry?.expiresEpoch == 1_893_456_000)
+        #expect(entry?.session == .init(id: "ses_1", url: "https://v/1", expiresAt: "2030-01-01T00:00:00Z"))
         #expect(try ledger.pendingCreates(after: 0, limit: 10).isEmpty)
+        #expect(try ledger.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM pending_create") } == 0)
     }
 
-    @Test("the same external_id twice in one run: the second insert is refused")
-    func duplicateInRun() throws {
+    @Test("the same external_id twice in one run's history is refused by the schema")
+    func duplicateInRun() async throws {
         let ledger = try Ledger(path: folder.path + "/l.sqlite")
         let run = try ledger.startRun(job: "t", inputs: [], simulated: false, now: Date())
-        let (first, second, firstLine) = try ledger.write { db in
-            let rows = LedgerRows(db: db, runID: run)
-            try rows.recordIntent(
-                externalID: "u-1", generation: 1, idempotencyKey: "k", fingerprint: "f", body: [], now: "t")
-            var record = RunRowRecord(seq: 0, fileIndex: 0, line: 2, externalID: "u-1", outcome: .create)
-            let first = try rows.insert(record)
-            record.seq = 1
-            record.line = 3
-            return (first, try rows.insert(record), try rows.firstOccurrence("u-1")?.line)
+        try await Self.recordIntent(ledger, run: run, "u-1", key: "k", body: [])
+        var again = PlannedRow(seq: 1, fileIndex: 0, line: 3, externalID: "u-1", outcome: .failed)
+        again.message = "x"
+        let planned = again
+        await #expect(throws: LedgerError.self) {
+            try await ledger.planRun(runID: run) { planning in try planning.record([planned], now: Date()) }
         }
-        #expect(first)
-        #expect(!second)
-        #expect(firstLine == 2)
     }
 
     @Test("a second holder of the lock is refused at once, naming the first")

@@ -143,8 +143,12 @@ struct BatchRunnerTests {
         #expect(try harness.outputRows.allSatisfy { $0["status"] == "reissued" })
         #expect(Set(later.requests.map(\.idempotencyKey)).isDisjoint(with: api.requests.map(\.idempotencyKey)))
         let ledger = try Ledger(path: harness.job.ledgerPath)
-        let sessions = try ledger.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM session") }
-        #expect(sessions == 4)
+        #expect(try ledger.status(now: Date()).sessions == 4)
+        let generations = try ledger.read { db in try Int.fetchAll(db, sql: "SELECT generation FROM session") }
+        #expect(generations == [1, 1])
+        let replaced = try ledger.read { db in try String.fetchAll(db, sql: "SELECT id FROM session") }
+        let firstSessions: [String] = api.requests.map { "ses_" + $0.idempotencyKey.suffix(16) }
+        #expect(Set(replaced) == Set(firstSessions))
     }
 
     @Test("a missing input stops before anything is recorded or sent")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import VerilockBatch
@@ -25,7 +26,7 @@ struct OperatorTests {
         let before = try harness.folder.read(harness.job.outputPath)
         let ledger = try Ledger(path: harness.job.ledgerPath)
         let runsBefore = try ledger.status(now: Date()).runs.count
-        let preview = try RunPreview.dryRun(job: harness.job, logger: Logger(label: "test"))
+        let preview = try await RunPreview.dryRun(job: harness.job, logger: Logger(label: "test"))
         #expect(preview.rowsRead == 6)
         #expect(preview.wouldCreate == 2)
         #expect(preview.wouldSkip == 2)
@@ -44,13 +45,13 @@ struct OperatorTests {
     }
 
     @Test("validate lists every rejected row with its file and line, and touches no ledger")
-    func validate() throws {
+    func validate() async throws {
         let harness = RunnerHarness(inputs: ["a.csv": Self.messy])
-        var rejected: [String] = []
-        let preview = try RunPreview.validate(job: harness.job, logger: Logger(label: "test")) { path, row in
-            rejected.append("\((path as NSString).lastPathComponent):\(row.line) \(row.reason)")
+        let rejected = Mutex<[String]>([])
+        let preview = try await RunPreview.validate(job: harness.job, logger: Logger(label: "test")) { path, row in
+            rejected.withLock { $0.append("\((path as NSString).lastPathComponent):\(row.line) \(row.reason)") }
         }
-        #expect(rejected == ["a.csv:3 invalid", "a.csv:5 duplicate"])
+        #expect(rejected.withLock { $0 } == ["a.csv:3 invalid", "a.csv:5 duplicate"])
         #expect(preview.rejected == 2)
         #expect(!FileManager.default.fileExists(atPath: harness.job.ledgerPath))
     }

@@ -245,7 +245,8 @@ extension SettlementRunnerTests {
         for _ in 0..<100_000 where api.requests.isEmpty { await Task.yield() }
         let ledger = try Ledger(path: harness.job.ledgerPath)
         attempted = try ledger.read { db in
-            try String.fetchAll(db, sql: "SELECT external_id FROM applicant WHERE attempted = 1 ORDER BY external_id")
+            try String.fetchAll(
+                db, sql: "SELECT external_id FROM pending_create WHERE attempted = 1 ORDER BY external_id")
         }
         release.continuation.yield()
         release.continuation.finish()

@@ -127,7 +127,7 @@ struct SimulationWorld {
             let outcome = RunOutcome()
             let runner = BatchRunner(
                 job: job, api: model.client(), clock: clock, flushClock: clock,
-                now: { model.date(clock.now.offset) }, jitter: { 0.5 },
+                now: { model.date(clock.now.offset) }, jitter: { 0.5 }, planOnCallerThread: true,
                 logger: Self.logger(clock))
             let task = Task(executorPreference: executor) {
                 let report: Swift.Result<RunReport, any Error>
@@ -332,7 +332,13 @@ struct SimulationWorld {
             let ledger = try Ledger(path: path)
             let (known, created, pending) = try ledger.read { db in
                 (
-                    try Row.fetchAll(db, sql: "SELECT id, external_id FROM session").map {
+                    try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT id, external_id FROM session
+                            UNION ALL SELECT session_id, external_id FROM applicant WHERE session_id IS NOT NULL
+                            """
+                    ).map {
                         ($0[0] as String, $0[1] as String)
                     },
                     try Row.fetchAll(db, sql: "SELECT external_id, session_id FROM applicant WHERE state = 'created'")

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Reads and validates a run's input files on a thread of its own, in batches, while the
+/// ledger's thread plans the batches before: parsing and ledger work overlap on two cores.
+struct InputReader: Sendable {
+    let job: JobConfiguration
+    let paths: [String]
+    let control: RunControl
+
+    /// Rows per batch: one ledger lookup statement each.
+    static let batchSize = SQLitePlanning.lookupBatch
+
+    /// Starts reading into `channel`; it ends with the last batch, or with the reader's error
+    /// (an unreadable input, a stop request).
+    func start(into channel: BatchChannel<InputBatch>) {
+        let thread = Thread {
+            do {
+                try read(into: channel)
+                channel.finish()
+            } catch {
+                channel.finish(throwing: error)
+            }
+        }
+        thread.name = "verilock-batch input"
+        thread.start()
+    }
+
+    private func read(into channel: BatchChannel<InputBatch>) throws {
+        var seq: Int64 = 0
+        var otherShards = 0
+        var bytesBefore: Int64 = 0
+        for (fileIndex, path) in paths.enumerated() {
+            let source = try ByteChunkReader(path: path, encoding: job.encoding)
+            var records = try RecordSource(source: source, format: job.format.resolved(for: path), job: job)
+            var batch = InputBatch(fileIndex: fileIndex, mapper: records.mapper, startsFile: true)
+            batch.rows.reserveCapacity(Self.batchSize)
+            var rows = 0
+            while let record = try records.next() {
+                if rows % 4096 == 0, let reason = control.stopReason { throw RunInterrupted(reason: reason) }
+                let mapped = records.mapper.map(record.content)
+                if let shard = job.shard, !InputStage.belongs(mapped, to: shard) {
+                    otherShards += 1
+                    continue
+                }
+                batch.rows.append(.init(seq: seq, line: record.line, mapped: mapped, content: record.content))
+                seq += 1
+                rows += 1
+                if batch.rows.count == Self.batchSize {
+                    batch.bytesRead = bytesBefore + source.bytesRead
+                    batch.otherShards = otherShards
+                    guard channel.send(batch) else { return }
+                    batch = InputBatch(fileIndex: fileIndex, mapper: records.mapper)
+                    batch.rows.reserveCapacity(Self.batchSize)
+                }
+            }
+            bytesBefore += source.bytesRead
+            batch.bytesRead = bytesBefore
+            batch.otherShards = otherShards
+            batch.fileEnd = .init(sha256: path == "-" ? nil : source.sha256(), rows: rows)
+            guard channel.send(batch) else { return }
+        }
+    }
+}
