@@ -6,7 +6,9 @@ import VerilockBatch
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show what the ledger holds: applicants by state, recent runs, pending rows, links expiring soon."
+        abstract:
+            "Show what the ledger holds: applicants by state, its size and oldest personal data, what the next "
+            + "prune removes, recent runs, pending rows, links expiring soon."
     )
 
     @OptionGroup var ledgerOptions: LedgerOptions
@@ -16,8 +18,12 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (_, ledger) = try ledgerOptions.openLedger(now: Date())
-            let status = try ledger.status(now: Date())
+            let now = Date()
+            let (job, ledger) = try ledgerOptions.openLedger(now: now)
+            var status = try ledger.status(now: now)
+            if ledgerOptions.job != nil {
+                status.nextPrune = try ledger.prune(retention: job.retention, now: now, dryRun: true)
+            }
             if json {
                 print(String(decoding: try status.jsonBytes(), as: UTF8.self))
             } else {

@@ -16,8 +16,8 @@ struct VerilockBatchCommand: AsyncParsableCommand {
             """,
         version: VerilockBatchVersion.current,
         subcommands: [
-            RunCommand.self, ValidateCommand.self, StatusCommand.self, ExportCommand.self, LedgerCommand.self,
-            SimulateCommand.self,
+            RunCommand.self, ValidateCommand.self, StatusCommand.self, ExportCommand.self, PruneCommand.self,
+            LedgerCommand.self, SimulateCommand.self,
         ]
     )
 }

@@ -35,6 +35,8 @@ public struct JobConfiguration: Sendable, Equatable {
     public var escapeFormulas = true
     /// Rerun rules.
     public var policy = RerunPolicy()
+    /// What the ledger keeps, and for how long.
+    public var retention = RetentionPolicy()
     /// Only this shard of the input, when set.
     public var shard: Shard?
 

@@ -3,7 +3,7 @@ import Yams
 
 /// Reads a job file (YAML, strictly), applies the flags, and checks every value.
 public enum JobLoader {
-    static let topKeys = ["name", "input", "session", "api", "ledger", "output", "rejects", "policy"]
+    static let topKeys = ["name", "input", "session", "api", "ledger", "output", "rejects", "policy", "retention"]
     static let inputKeys = ["files", "format", "delimiter", "encoding", "columns", "metadata_columns"]
     static let sessionKeys = ["profile_id", "redirect_url", "expires_in", "metadata"]
     static let apiKeys = [
@@ -18,6 +18,7 @@ public enum JobLoader {
     static let outputKeys = ["file", "format", "include", "columns", "csv"]
     static let outputCSVKeys = ["escape_formulas"]
     static let policyKeys = ["reissue_expired", "reissue_margin", "retry_failed"]
+    static let retentionKeys = ["runs", "personal_data"]
 
     /// Loads the job at `path` (or only the flags when nil) and checks it; `forRun: false` skips
     /// the checks only a run needs (inputs, profile), for `status` and `export`.
@@ -303,6 +304,10 @@ public enum JobLoader {
             if let value = try policy.bool("reissue_expired") { job.policy.reissueExpired = value }
             if let value = try policy.duration("reissue_margin") { job.policy.reissueMargin = value }
             if let value = try policy.choice("retry_failed", RetryFailed.self) { job.policy.retryFailed = value }
+        }
+        if let retention = try top.mapping("retention", allowed: retentionKeys) {
+            if let value = try retention.period("runs") { job.retention.runs = value }
+            if let value = try retention.period("personal_data") { job.retention.personalData = value }
         }
     }
 

@@ -83,6 +83,16 @@ struct YAMLMapping {
         return value
     }
 
+    /// A retention period: a duration of at least a day, or `forever` (nil inside the result).
+    func period(_ key: String) throws(JobError) -> Duration?? {
+        guard let text = try string(key) else { return nil }
+        if text.lowercased() == "forever" { return .some(nil) }
+        guard let value = DurationText.parse(text), value >= .seconds(86_400) else {
+            throw fail(key, "'\(text)' is not a period of at least a day (like 7d, 90d) or forever")
+        }
+        return .some(value)
+    }
+
     func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type) throws(JobError) -> T?
     where T.RawValue == String {
         guard let text = try string(key) else { return nil }

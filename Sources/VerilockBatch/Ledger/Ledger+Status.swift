@@ -23,6 +23,14 @@ public struct LedgerStatus: Sendable, Equatable, Codable {
 
     /// The ledger's path.
     public var ledger: String
+    /// The ledger's size (with its WAL), in bytes.
+    public var bytes: Int64 = 0
+    /// When the oldest applicant still holding personal data was last written (ISO 8601).
+    public var oldestPersonalData: String?
+    /// Applicants whose personal data retention erased.
+    public var erased = 0
+    /// What the next prune would remove, under the job's retention (when a job is named).
+    public var nextPrune: PruneReport?
     /// Applicants by state: `created`, `pending`, `failed`.
     public var applicants: [String: Int] = [:]
     /// Created links already expired.
@@ -40,11 +48,18 @@ public struct LedgerStatus: Sendable, Equatable, Codable {
 
     /// The text `status` prints.
     public var text: String {
-        var lines = ["ledger \(ledger)"]
+        var lines = ["ledger \(ledger) (\(bytes) bytes)"]
         let states = ["created", "pending", "failed"].map { "\($0) \(applicants[$0] ?? 0)" }
         lines.append("applicants   \(states.joined(separator: ", "))")
         lines.append(
             "links        \(expired) expired, \(expiringWithinDay) expiring within a day; \(sessions) sessions ever")
+        lines.append(
+            "personal data oldest from \(oldestPersonalData ?? "none held"); \(erased) applicants erased by retention")
+        if let next = nextPrune {
+            lines.append(
+                "next prune   history of \(next.runs) runs (\(next.runRows) rows), personal data of "
+                    + "\(next.applicantsErased) applicants")
+        }
         lines.append("runs (newest first):")
         if runs.isEmpty { lines.append("  none") }
         for run in runs {
@@ -80,6 +95,16 @@ extension Ledger {
         let epoch = Int64(now.timeIntervalSince1970)
         return try read { db in
             var status = LedgerStatus(ledger: path)
+            status.bytes = Self.fileSize(path) + Self.fileSize(path + "-wal")
+            let oldest = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT min(updated_epoch) FROM applicant WHERE erased_epoch IS NULL
+                        AND (email IS NOT NULL OR name IS NOT NULL OR session_url IS NOT NULL)
+                    """)
+            status.oldestPersonalData = oldest.map { Timestamp.string(Date(timeIntervalSince1970: TimeInterval($0))) }
+            status.erased =
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM applicant WHERE erased_epoch IS NOT NULL") ?? 0
             for row in try Row.fetchAll(db, sql: "SELECT state, count(*) FROM applicant GROUP BY state") {
                 status.applicants[row[0]] = row[1]
             }

@@ -32,6 +32,9 @@ public final class Ledger: Sendable {
         }
         var configuration = Configuration()
         configuration.prepareDatabase { db in
+            // A new ledger gives free pages back on `PRAGMA incremental_vacuum` (after a prune);
+            // an older one is converted by its first prune.
+            try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             // NORMAL in WAL mode: a commit survives the process dying (kill -9, a crash), and
             // is not fsynced on every transaction. After a power loss the last commits may roll

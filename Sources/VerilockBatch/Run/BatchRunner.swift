@@ -225,6 +225,23 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             exitCode: exitCode
         )
         try ledger.finishRun(runID, exitCode: exitCode, counts: counts, now: now())
+        if stoppedBecause == nil {
+            // A run that read everything and wrote its files applies the job's retention.
+            do {
+                let pruned = try ledger.prune(retention: job.retention, now: now())
+                if pruned.removedAnything {
+                    runLogger.info(
+                        "pruned the ledger",
+                        metadata: [
+                            "runs": "\(pruned.runs)", "history_rows": "\(pruned.runRows)",
+                            "applicants_erased": "\(pruned.applicantsErased)",
+                        ])
+                }
+                report.pruned = pruned
+            } catch {
+                runLogger.warning("could not prune the ledger; the next run or `prune` tries again: \(error)")
+            }
+        }
         report.lastSuccessAt = try ledger.lastSuccess(job: job.name)
         report.otherShards = planned.otherShards
         report.lookupFallback = lookupFallback.fallbackReason

@@ -153,7 +153,10 @@ public struct RunPlanner {
                 replacesSession: known?.session != nil || known?.state == .created
             )
         }
-        if planned.outcome != .existing || keepsEveryRecord { planned.record = record() }
+        // An erased applicant's row keeps nothing of the input: retention took it out of the ledger.
+        if planned.outcome != .erased && (planned.outcome != .existing || keepsEveryRecord) {
+            planned.record = record()
+        }
         return planned
     }
 }

@@ -35,6 +35,8 @@ public struct RunReport: Sendable, Equatable, Codable {
     /// Why lost answers were settled by Idempotency-Key only (`unknown_outcome: auto` found the
     /// lookup endpoint missing or untrustworthy), if they were.
     public var lookupFallback: String?
+    /// What the run's closing prune (``RetentionPolicy``) removed, when it ran.
+    public var pruned: PruneReport?
 
     /// The exit code for these counts when the run was not stopped: 0 when every row has a
     /// session, 69 when rows are left pending (the API did not answer), 1 when rows were rejected.
@@ -52,7 +54,8 @@ public struct RunReport: Sendable, Equatable, Codable {
             "  reissued    \(counts.reissued)",
             "  existing    \(counts.existing)",
             "  rejected    \(counts.rejected) (invalid \(counts.invalid), duplicate \(counts.duplicate), "
-                + "failed \(counts.failed), expired \(counts.expired), pending \(counts.pending))",
+                + "failed \(counts.failed), expired \(counts.expired), pending \(counts.pending))"
+                + (counts.erased > 0 ? "; \(counts.erased) erased by retention, not sent" : ""),
             "  requests    \(counts.requests) (retries \(counts.retries), 429s \(counts.rateLimited))"
                 + String(format: ", %.1f/s", achievedRate),
             String(format: "  duration    %.2f s", durationSeconds),

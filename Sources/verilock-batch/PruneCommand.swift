@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import VerilockBatch
+
+/// `verilock-batch prune`: applies the job's retention now (a run applies it at its end).
+struct PruneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Delete old run history and erase ended applicants' personal data, as the job's retention says.",
+        discussion: """
+            retention.runs (default 90d) and retention.personal_data (default forever) set the periods; \
+            every successful run prunes at its end too. Exit 75 while a run holds the ledger.
+            """
+    )
+
+    @OptionGroup var ledgerOptions: LedgerOptions
+
+    @Flag(name: .long, help: "Say what would be removed, and remove nothing.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        do {
+            let now = Date()
+            let job = try ledgerOptions.load()
+            let path = job.expand(job.ledgerPath, runID: nil, now: now)
+            let lock = try LedgerLock(ledgerPath: path, now: now)
+            defer { lock.unlock() }
+            let (_, ledger) = try ledgerOptions.openLedger(now: now)
+            let report = try ledger.prune(retention: job.retention, now: now, dryRun: dryRun)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(
+                    report.text
+                        + "\nretention: runs \(RetentionPolicy.text(job.retention.runs)), personal data "
+                        + RetentionPolicy.text(job.retention.personalData))
+            }
+        } catch {
+            printError("error: \(error.localizedDescription)")
+            throw ExitCode(ExitStatus(for: error).rawValue)
+        }
+    }
+}
