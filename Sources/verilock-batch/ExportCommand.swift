@@ -6,7 +6,11 @@ import VerilockBatch
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write the mail-merge file again from the ledger (a run's rows, or every session), sending nothing."
+        abstract: "Write the mail-merge file again from the ledger (a run's rows, or every session), sending nothing.",
+        discussion: """
+            A run's rows that already had a session are counted, not kept, by the ledger: export --run reads \
+            that run's input files again, which must be unchanged (same SHA-256).
+            """
     )
 
     @OptionGroup var ledgerOptions: LedgerOptions
@@ -51,11 +55,19 @@ struct ExportCommand: AsyncParsableCommand {
                 reads: PathCollisions.reads(of: job, jobFile: ledgerOptions.job, ledgerPath: path),
                 writes: [PathCollisions.File("output", target)]
             ).check()
+            let mode = include.flatMap(IncludeMode.init(rawValue:)) ?? job.include
+            // A run's rows that already had a session are not kept row by row: its inputs are read again.
+            var spool: OutputSpool?
+            if let runID, mode == .all {
+                let existing = try OutputSpool(besideLedger: path)
+                try RunReplay(job: job, ledger: ledger, runID: runID).existingRows(into: existing)
+                spool = existing
+            }
             let files = ResultFiles(
-                ledger: ledger, scope: scope, inputPaths: try runID.map { try ledger.inputPaths(runID: $0) } ?? [])
+                ledger: ledger, scope: scope, inputPaths: try runID.map { try ledger.inputPaths(runID: $0) } ?? [],
+                spool: spool)
             let rows = try files.writeOutput(
-                to: target, format: job.outputFormat, columns: job.outputColumns,
-                include: include.flatMap(IncludeMode.init(rawValue:)) ?? job.include,
+                to: target, format: job.outputFormat, columns: job.outputColumns, include: mode,
                 escapeFormulas: job.escapeFormulas)
             printError("exported \(rows) rows to \(target)" + (runID.map { " from run \($0)" } ?? " (every session)"))
         } catch {

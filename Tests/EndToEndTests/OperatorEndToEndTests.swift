@@ -87,6 +87,35 @@ struct OperatorEndToEndTests {
         }
     }
 
+    @Test(
+        "export --run of a rerun reads its unchanged input again for the rows that already had a session; a changed input is refused"
+    )
+    func exportReplaysExistingRows() async throws {
+        let simulator = try await SimulatorProcess(["--rate-limit", "60000/min"])
+        let env = ["VERILOCK_API_KEY": SimulatorConfiguration.defaultAPIKey]
+        _ = input("external_id,applicant_email\ne-1,a@example.com\ne-2,b@example.com\n")
+        #expect(try await BinaryRunner.run(arguments(simulator), environment: env).exitCode == 0)
+        _ = input("external_id,applicant_email\ne-2,b@example.com\ne-3,c@example.com\ne-1,a@example.com\nbad,x\n")
+        let rerun = try await BinaryRunner.run(arguments(simulator), environment: env)
+        await simulator.stop()
+        #expect(rerun.exitCode == 1)
+        let original = try String(contentsOfFile: folder + "/out.csv", encoding: .utf8)
+        #expect(original.split(separator: "\n").map { $0.prefix(4) } == ["exte", "e-2,", "e-3,", "e-1,"])
+        let ledger = folder + "/ledger.sqlite"
+        let again = try await BinaryRunner.run([
+            "export", "--ledger", ledger, "--run", "2", "--output", folder + "/again.csv",
+        ])
+        #expect(again.exitCode == 0, "stderr: \(again.stderr)")
+        #expect(try String(contentsOfFile: folder + "/again.csv", encoding: .utf8) == original)
+        _ = input("external_id,applicant_email\ne-2,b@example.com\ne-3,c@example.com\n")
+        let changed = try await BinaryRunner.run([
+            "export", "--ledger", ledger, "--run", "2", "--output", folder + "/changed.csv",
+        ])
+        #expect(changed.exitCode == 66)
+        #expect(changed.stderr.contains("in.csv cannot be read as the run read it (it changed since"))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/changed.csv"))
+    }
+
     @Test("status, export and validate from the command line")
     func commands() async throws {
         let simulator = try await SimulatorProcess(["--rate-limit", "60000/min"])

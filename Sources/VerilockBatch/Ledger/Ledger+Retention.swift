@@ -50,8 +50,11 @@ extension Ledger {
                     }
                     return .commit
                 }
+                // Free pages (deleted history, settled creates' bodies) go back to the file system.
+                if try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0 > 0 {
+                    try db.execute(sql: "PRAGMA incremental_vacuum")
+                }
                 guard report.removedAnything else { return }
-                try db.execute(sql: "PRAGMA incremental_vacuum")
                 try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
             }
         } catch let error as DatabaseError {

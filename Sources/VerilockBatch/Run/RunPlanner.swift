@@ -5,27 +5,32 @@
 /// validation claims nothing), applies the rerun rules (``RowPlan``), and builds the intent of
 /// every row to send.
 public struct RunPlanner {
-    /// Where an external_id first occurred in this run.
-    private struct Place {
-        var fileIndex: Int32
-        var line: Int64
-    }
+    /// The external_ids seen so far in this run, 16 bytes each (a million ids in about 32 MB):
+    /// a 64-bit hash of the id as the key; as the value, 16 bits of a second, independent hash
+    /// (two different ids meet with a chance near 2^-80), the file index and the line of the
+    /// first occurrence.
+    private struct SeenIDs {
+        private var table: [UInt64: UInt64] = [:]
 
-    /// An external_id as two independent 64-bit hashes: a set of these holds a million ids in
-    /// about 40 MB, and two different ids meet in it with a chance near 2^-128.
-    private struct Key: Hashable {
-        var high: UInt64
-        var low: UInt64
-
-        init(_ text: String) {
+        /// The place where `externalID` was first seen; records it at `fileIndex`, `line` when new.
+        mutating func firstPlace(of externalID: String, fileIndex: Int, line: Int) -> (fileIndex: Int, line: Int)? {
             var first = Hasher()
             first.combine(0x5645_5249 as UInt32)
-            first.combine(text)
+            first.combine(externalID)
             var second = Hasher()
             second.combine(0x4C4F_434B as UInt32)
-            second.combine(text)
-            high = UInt64(bitPattern: Int64(first.finalize()))
-            low = UInt64(bitPattern: Int64(second.finalize()))
+            second.combine(externalID)
+            let key = UInt64(bitPattern: Int64(first.finalize()))
+            let check = UInt64(UInt16(truncatingIfNeeded: second.finalize()))
+            let value = check << 48 | UInt64(min(fileIndex, 0xFFFF)) << 32 | UInt64(min(line, Int(UInt32.max)))
+            guard let seen = table[key] else {
+                table[key] = value
+                return nil
+            }
+            // Same first hash, different second hash: two different ids (they share the slot's
+            // key, so the later one is told apart by its check bits only once; it is new).
+            guard seen >> 48 == check else { return nil }
+            return (Int((seen >> 32) & 0xFFFF), Int(seen & 0xFFFF_FFFF))
         }
     }
 
@@ -38,7 +43,7 @@ public struct RunPlanner {
     let paths: [String]
     /// Whether the output passes input columns through (every row then keeps its record).
     let keepsEveryRecord: Bool
-    private var seen: [Key: Place] = [:]
+    private var seen = SeenIDs()
 
     /// A planner for one run.
     public init(
@@ -83,16 +88,14 @@ public struct RunPlanner {
             row = mapped
         }
         planned.externalID = row.externalID
-        let key = Key(row.externalID)
-        if let first = seen[key] {
+        if let first = seen.firstPlace(of: row.externalID, fileIndex: fileIndex, line: line) {
             planned.outcome = .duplicate
-            let index = Int(first.fileIndex)
-            let place = paths.indices.contains(index) ? "\(paths[index]):\(first.line)" : "an earlier line"
+            let place =
+                paths.indices.contains(first.fileIndex) ? "\(paths[first.fileIndex]):\(first.line)" : "an earlier line"
             planned.message = "duplicate external_id \(RowValidation.quoted(row.externalID)): first seen at \(place)"
             planned.record = record()
             return planned
         }
-        seen[key] = Place(fileIndex: Int32(fileIndex), line: Int64(line))
         planned.email = row.email
         planned.name = row.name
         // The request body is built only for rows that need it: its fingerprint for a row that

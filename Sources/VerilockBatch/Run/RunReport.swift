@@ -100,6 +100,8 @@ public enum ExitStatus: Int32, Sendable {
             case .unreadable, .malformed, .wrongEncoding, .invalidUTF16: self = .unreadableInput
             case .missingColumn: self = .invalidJob
             }
+        case is ReplayError:
+            self = .missingInput
         case let error as JobError:
             if case .invalidFlag = error { self = .usage } else { self = .invalidJob }
         case let error as APIError:
