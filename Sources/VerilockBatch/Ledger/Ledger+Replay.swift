@@ -26,7 +26,7 @@ extension Ledger {
     }
 
     /// What the ledger knows of each of `externalIDs`, read outside any run.
-    public func entries(for externalIDs: [String]) throws -> [String: ApplicantEntry] {
+    public func entries(for externalIDs: [String]) throws -> [ExternalIDKey: ApplicantEntry] {
         try read { db in try SQLitePlanning(db: db, runID: 0).entries(for: externalIDs) }
     }
 }

@@ -94,6 +94,12 @@ extension Ledger {
         now: Date
     ) throws {
         let epoch = Int64(now.timeIntervalSince1970)
+        // A create reissued at once keeps its pending_create row (its place and record), renewed.
+        let reissued = Set(
+            expired.compactMap { arrival -> String? in
+                if case .reissue(let next) = arrival { return next.request.externalID }
+                return nil
+            })
         try write { db in
             for (pending, outcome) in outcomes {
                 let externalID = pending.request.externalID
@@ -105,20 +111,22 @@ extension Ledger {
                             UPDATE applicant SET state = 'created', session_id = ?, session_url = ?, session_token = ?,
                                 expires_at = ?, expires_epoch = ?, error_status = NULL, error_code = NULL,
                                 error_message = NULL, error_request_id = NULL, updated_epoch = ?, run_id = ?
-                            WHERE external_id = ? AND generation = ?
+                            WHERE external_id = ? AND generation = ? AND state = 'pending'
                             """
                     ).execute(arguments: [
                         session.id, session.sessionURL, session.sessionToken, session.expiresAt, expires, epoch,
                         runID, externalID, pending.generation,
                     ])
-                    try settled(db, externalID: externalID, generation: pending.generation)
+                    if !reissued.contains(externalID) {
+                        try settled(db, externalID: externalID, generation: pending.generation)
+                    }
                 case .failed(let failure), .unresolved(let failure):
                     let failed = if case .failed = outcome { true } else { false }
                     try db.cachedStatement(
                         sql: """
                             UPDATE applicant SET state = ?, error_status = ?, error_code = ?, error_message = ?,
                                 error_request_id = ?, updated_epoch = ?, run_id = ?
-                            WHERE external_id = ? AND generation = ?
+                            WHERE external_id = ? AND generation = ? AND state = 'pending'
                             """
                     ).execute(arguments: [
                         failed ? ApplicantState.failed.rawValue : ApplicantState.pending.rawValue, failure.status,
@@ -168,12 +176,16 @@ extension Ledger {
                     if db.changesCount > 0 {
                         try db.execute(
                             sql: """
-                                INSERT INTO pending_create (external_id, generation, idempotency_key, request_body)
-                                VALUES (?, ?, ?, ?)
+                                UPDATE pending_create SET generation = ?, idempotency_key = ?, request_body = ?,
+                                    attempted = 0, attempted_epoch = NULL, unsettled_runs = 0
+                                WHERE external_id = ? AND generation = ?
                                 """,
                             arguments: [
-                                externalID, next.generation, next.request.idempotencyKey, Data(next.request.body),
+                                next.generation, next.request.idempotencyKey, Data(next.request.body), externalID,
+                                next.generation - 1,
                             ])
+                    } else {
+                        try settled(db, externalID: externalID, generation: next.generation - 1)
                     }
                     try db.execute(
                         sql: """

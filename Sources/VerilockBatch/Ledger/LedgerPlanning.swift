@@ -11,7 +11,7 @@ public protocol LedgerPlanning {
     func undeliveredRuns() throws -> Set<Int64>
 
     /// What the ledger knows of each of `externalIDs` (one statement for the whole batch).
-    func entries(for externalIDs: [String]) throws -> [String: ApplicantEntry]
+    func entries(for externalIDs: [String]) throws -> [ExternalIDKey: ApplicantEntry]
 
     /// Records planned rows, in order: each intent (before anything is sent), each claim, and
     /// every row but existing ones in the run's history.

@@ -148,7 +148,7 @@ enum LedgerSchema {
             external_id TEXT PRIMARY KEY NOT NULL CHECK (length(external_id) BETWEEN 1 AND 255),
             state TEXT NOT NULL CHECK (state IN ('pending', 'created', 'failed')),
             generation INTEGER NOT NULL CHECK (generation >= 1),
-            fingerprint TEXT NOT NULL,
+            fingerprint BLOB NOT NULL,
             email TEXT,
             name TEXT,
             session_id TEXT,

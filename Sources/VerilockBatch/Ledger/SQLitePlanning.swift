@@ -7,8 +7,8 @@ struct SQLitePlanning: LedgerPlanning {
     let db: Database
     let runID: Int64
 
-    /// Ids per lookup statement.
-    static let lookupBatch = 1000
+    /// Ids per lookup statement: 999, the most bound values SQLite before 3.32 accepts.
+    static let lookupBatch = 999
 
     func undeliveredRuns() throws -> Set<Int64> {
         Set(
@@ -17,8 +17,8 @@ struct SQLitePlanning: LedgerPlanning {
                 arguments: [runID]))
     }
 
-    func entries(for externalIDs: [String]) throws -> [String: ApplicantEntry] {
-        var entries: [String: ApplicantEntry] = [:]
+    func entries(for externalIDs: [String]) throws -> [ExternalIDKey: ApplicantEntry] {
+        var entries: [ExternalIDKey: ApplicantEntry] = [:]
         entries.reserveCapacity(externalIDs.count)
         var needDetails: [String] = []
         var start = externalIDs.startIndex
@@ -45,7 +45,7 @@ struct SQLitePlanning: LedgerPlanning {
                     entry.session = .init(id: sessionID, url: url, expiresAt: lookup.text(7))
                 }
                 if state != .created { needDetails.append(id) }
-                entries[id] = entry
+                entries[ExternalIDKey(id)] = entry
             }
             lookup.reset()
             start = end
@@ -57,15 +57,54 @@ struct SQLitePlanning: LedgerPlanning {
                 WHERE external_id = ?
                 """)
         for id in needDetails {
-            guard let detail = try Row.fetchOne(details, arguments: [id]), var entry = entries[id] else { continue }
-            entry.fingerprint = detail[0]
+            guard let detail = try Row.fetchOne(details, arguments: [id]), var entry = entries[ExternalIDKey(id)] else {
+                continue
+            }
+            entry.fingerprint = Self.fingerprintHex(detail[0])
             if entry.state == .failed {
                 entry.failure = APIFailure(
                     status: detail[1], code: detail[2], message: detail[3] ?? "failed", requestID: detail[4])
             }
-            entries[id] = entry
+            entries[ExternalIDKey(id)] = entry
         }
         return entries
+    }
+
+    /// A fingerprint is stored as its 32 bytes (ledgers before version 5 hold 64 hex digits).
+    private static func fingerprintBytes(_ hex: String) -> Data {
+        var bytes = Data(capacity: hex.utf8.count / 2)
+        var high: UInt8?
+        for digit in hex.utf8 {
+            let value: UInt8 =
+                switch digit {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+                default: 0
+                }
+            if let first = high {
+                bytes.append(first << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
+        }
+        return bytes
+    }
+
+    /// A stored fingerprint as 64 hex digits, whichever way it is stored.
+    private static func fingerprintHex(_ value: DatabaseValue) -> String {
+        switch value.storage {
+        case .string(let text): return text
+        case .blob(let bytes):
+            let digits = Array("0123456789abcdef".utf8)
+            var text: [UInt8] = []
+            for byte in bytes {
+                text.append(digits[Int(byte >> 4)])
+                text.append(digits[Int(byte & 0x0F)])
+            }
+            return String(decoding: text, as: UTF8.self)
+        default: return ""
+        }
     }
 
     private static func placeholders(_ count: Int) -> String {
@@ -138,7 +177,8 @@ struct SQLitePlanning: LedgerPlanning {
                 WHERE applicant.state <> 'pending'
                 """
         ).execute(arguments: [
-            externalID, intent.generation, intent.fingerprint, plan.email, plan.name, epoch, runID,
+            externalID, intent.generation, Self.fingerprintBytes(intent.fingerprint), plan.email, plan.name, epoch,
+            runID,
         ])
         guard db.changesCount > 0 else { return }
         try db.cachedStatement(

@@ -90,7 +90,9 @@ struct InputStage {
             plans.removeAll(keepingCapacity: true)
             for row in batch.rows {
                 let known: ApplicantEntry? =
-                    if case .success(let applicant) = row.mapped { entries[applicant.externalID] } else { nil }
+                    if case .success(let applicant) = row.mapped { entries[ExternalIDKey(applicant.externalID)] } else {
+                        nil
+                    }
                 plans.append(
                     planner.plan(
                         seq: row.seq, fileIndex: batch.fileIndex, line: row.line, mapped: row.mapped, entry: known,

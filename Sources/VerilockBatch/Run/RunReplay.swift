@@ -32,6 +32,7 @@ public struct RunReplay {
         let recorded = try ledger.recordedSeqs(runID: runID)
         var next = 0
         var count = 0
+        var inFile = 0
         let channel = BatchChannel<InputBatch>(capacity: 4)
         InputReader(job: job, paths: files.map(\.path), control: RunControl()).start(into: channel)
         defer { channel.cancel() }
@@ -45,7 +46,9 @@ public struct RunReplay {
             let entries = try ledger.entries(for: candidates.map(\.externalID))
             let keepsRecord = !job.mapping.passthrough.isEmpty
             for (row, externalID) in candidates {
-                guard let session = entries[externalID]?.session, case .success(let applicant) = row.mapped else {
+                guard let session = entries[ExternalIDKey(externalID)]?.session,
+                    case .success(let applicant) = row.mapped
+                else {
                     continue
                 }
                 var output = OutputRow(
@@ -57,6 +60,7 @@ public struct RunReplay {
                 output.isNew = false
                 try spool.append(output)
                 count += 1
+                inFile += 1
             }
             if let end = batch.fileEnd {
                 let file = files[batch.fileIndex]
@@ -69,6 +73,13 @@ public struct RunReplay {
                         reason: "the job reads \(end.rows) rows from it where the run read \(file.rows ?? 0): "
                             + "its input settings or shard differ")
                 }
+                guard file.existing == nil || inFile == file.existing else {
+                    throw ReplayError(
+                        runID: runID, path: file.path,
+                        reason: "\(file.existing ?? 0) of its rows had a session, and the ledger now gives \(inFile): "
+                            + "the run's history was pruned, or applicants erased, since")
+                }
+                inFile = 0
             }
         }
         return count

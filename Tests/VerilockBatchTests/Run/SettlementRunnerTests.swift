@@ -109,9 +109,9 @@ extension SettlementRunnerTests {
         #expect(api.requests.count == 1)
     }
 
-    @Test("a replayed session that has expired since is reissued in the same run")
-    func expiredOnArrivalIsReissued() async throws {
-        var harness = RunnerHarness(inputs: ["a.csv": Self.csv(1...2)], concurrency: 1)
+    @Test("a replayed session that has expired since is reissued in the same run", arguments: [1, 8])
+    func expiredOnArrivalIsReissued(concurrency: Int) async throws {
+        var harness = RunnerHarness(inputs: ["a.csv": Self.csv(1...2)], concurrency: concurrency)
         harness.job.api.maxAttempts = 1
         harness.job.api.unknownOutcome = .idempotencyKey
         let now = Date(timeIntervalSince1970: 2_000_000_000)
@@ -135,6 +135,9 @@ extension SettlementRunnerTests {
         #expect(try harness.outputRows.allSatisfy { $0["expires_at"] == "2099-01-01T00:00:00Z" })
         #expect(replaying.requests.count == 4)
         #expect(Set(replaying.requests.map(\.idempotencyKey)).count == 4)
+        let ledger = try Ledger(path: harness.job.ledgerPath)
+        #expect(try ledger.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM pending_create") } == 0)
+        #expect(try ledger.status(now: now).applicants == ["created": 2])
     }
 
     @Test("the same under reissue_expired false: the row is rejected as expired")

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+@testable import VerilockBatch
+
+/// Planning as a pure function of rows and ledger entries: no SQLite here.
+@Suite("Run planner")
+struct RunPlannerTests {
+    static let template = SessionTemplate(profileID: "7f3c2a10-5d4e-4b8a-9c61-2e0f8d9b3a47")
+
+    static func planner(passthrough: Bool = false, undelivered: Set<Int64> = []) -> RunPlanner {
+        RunPlanner(
+            template: template, policy: RerunPolicy(), nowEpoch: 1_000_000, undelivered: undelivered,
+            paths: ["a.csv", "b.csv"], keepsEveryRecord: passthrough)
+    }
+
+    static func row(_ id: String, email: String = "a@example.com") -> Result<ApplicantRow, RowRejection> {
+        .success(ApplicantRow(externalID: id, email: email))
+    }
+
+    static let created = ApplicantEntry(
+        state: .created, generation: 1, expiresEpoch: 2_000_000, runID: 1,
+        session: .init(id: "ses_1", url: "https://v/1", expiresAt: "2030-01-01T00:00:00Z"))
+
+    @Test("the first occurrence wins; a row that failed validation claims nothing; the duplicate names the first place")
+    func duplicates() {
+        var planner = Self.planner()
+        let invalid = planner.plan(
+            seq: 0, fileIndex: 0, line: 2, mapped: .failure(RowRejection(externalID: "u-1", message: "bad")),
+            entry: nil, record: { "r" })
+        let first = planner.plan(seq: 1, fileIndex: 0, line: 3, mapped: Self.row("u-1"), entry: nil, record: { "r" })
+        let second = planner.plan(seq: 2, fileIndex: 1, line: 7, mapped: Self.row("u-1"), entry: nil, record: { "r" })
+        #expect(invalid.outcome == .invalid && invalid.record == "r")
+        #expect(first.outcome == .create && first.intent?.generation == 1)
+        #expect(second.outcome == .duplicate && second.intent == nil)
+        #expect(second.message == "duplicate external_id 'u-1': first seen at a.csv:3")
+    }
+
+    @Test("ids equal only by Unicode equivalence are two applicants, as in the ledger")
+    func canonicalEquivalents() {
+        var planner = Self.planner()
+        let composed = planner.plan(
+            seq: 0, fileIndex: 0, line: 2, mapped: Self.row("jos\u{E9}"), entry: nil, record: { nil })
+        let decomposed = planner.plan(
+            seq: 1, fileIndex: 0, line: 3, mapped: Self.row("jose\u{301}"), entry: nil, record: { nil })
+        #expect(composed.outcome == .create && decomposed.outcome == .create)
+        #expect(composed.intent?.idempotencyKey != decomposed.intent?.idempotencyKey)
+        #expect(ExternalIDKey("jos\u{E9}") != ExternalIDKey("jose\u{301}"))
+    }
+
+    @Test("an existing row keeps no record (unless columns pass through) and carries its session to the output")
+    func existing() {
+        var planner = Self.planner()
+        let plan = planner.plan(
+            seq: 0, fileIndex: 0, line: 2, mapped: Self.row("u-1"), entry: Self.created, record: { "r" })
+        #expect(plan.outcome == .existing && !plan.isRecorded && plan.record == nil && plan.intent == nil)
+        #expect(plan.session?.url == "https://v/1")
+        var passing = Self.planner(passthrough: true)
+        #expect(
+            passing.plan(seq: 0, fileIndex: 0, line: 2, mapped: Self.row("u-1"), entry: Self.created, record: { "r" })
+                .record == "r")
+        var undelivered = Self.planner(undelivered: [1])
+        let settle = undelivered.plan(
+            seq: 0, fileIndex: 0, line: 2, mapped: Self.row("u-1"), entry: Self.created, record: { "r" })
+        #expect(settle.outcome == .settle && settle.claim == .delivery && settle.intent == nil)
+    }
+
+    @Test("an erased applicant is never sent again and keeps nothing of the input")
+    func erased() {
+        var planner = Self.planner()
+        var entry = Self.created
+        entry.session = nil
+        entry.erased = true
+        entry.expiresEpoch = 10
+        let plan = planner.plan(seq: 0, fileIndex: 0, line: 2, mapped: Self.row("u-1"), entry: entry, record: { "r" })
+        #expect(plan.outcome == .erased && plan.intent == nil && plan.record == nil && plan.isRecorded)
+    }
+
+    @Test(
+        "an expired link is reissued as the next generation, replacing its session; a pending one is settled as it was")
+    func reissueAndSettle() {
+        var planner = Self.planner()
+        var expired = Self.created
+        expired.expiresEpoch = 999_999
+        let reissue = planner.plan(
+            seq: 0, fileIndex: 0, line: 2, mapped: Self.row("u-1"), entry: expired, record: { nil })
+        #expect(
+            reissue.outcome == .reissue && reissue.intent?.generation == 2 && reissue.intent?.replacesSession == true)
+        let body = Self.template.requestBody(for: ApplicantRow(externalID: "u-2", email: "a@example.com"))
+        let pending = ApplicantEntry(state: .pending, generation: 1, fingerprint: SHA256.hexDigest(body))
+        let same = planner.plan(seq: 1, fileIndex: 0, line: 3, mapped: Self.row("u-2"), entry: pending, record: { nil })
+        #expect(same.outcome == .settle && same.claim == .pending && same.intent == nil)
+        let changed = planner.plan(
+            seq: 2, fileIndex: 0, line: 4, mapped: Self.row("u-3", email: "new@example.com"),
+            entry: ApplicantEntry(state: .pending, generation: 1, fingerprint: SHA256.hexDigest(body)), record: { nil })
+        #expect(changed.outcome == .settleChanged && changed.claim == .pending)
+    }
+}
