@@ -8,21 +8,28 @@ public enum CSVFormat {
         var needsQuotes = false
         var neutralise = false
         if escapeFormulas, let first = value.utf8.first {
-            neutralise = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
-                .contains(first)
+            neutralise =
+                first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
+                || first == UInt8(ascii: "@") || first == 0x09 || first == 0x0D
         }
         for byte in value.utf8
         where byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D {
             needsQuotes = true
             break
         }
-        if needsQuotes { out.append(UInt8(ascii: "\"")) }
+        guard needsQuotes else {
+            // Nearly every field: copied as it is.
+            if neutralise { out.append(UInt8(ascii: "'")) }
+            out.append(contentsOf: value.utf8)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
         if neutralise { out.append(UInt8(ascii: "'")) }
         for byte in value.utf8 {
             if byte == UInt8(ascii: "\"") { out.append(byte) }
             out.append(byte)
         }
-        if needsQuotes { out.append(UInt8(ascii: "\"")) }
+        out.append(UInt8(ascii: "\""))
     }
 
     /// Appends a whole record and its line end.

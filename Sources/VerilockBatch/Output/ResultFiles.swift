@@ -53,7 +53,7 @@ public struct ResultFiles {
         try rows { row in
             if include == .new && !row.isNew { return }
             let passed = hasInputColumns ? InputRecordText.decode(row.record, layout: row.layout) : [:]
-            let values = columns.map { column -> String? in
+            func value(_ column: OutputColumn) -> String? {
                 switch column {
                 case .field(.externalID): row.externalID
                 case .field(.applicantEmail): row.email
@@ -69,11 +69,16 @@ public struct ResultFiles {
             }
             line.removeAll(keepingCapacity: true)
             switch format {
-            case .csv: CSVFormat.appendRecord(values.map { $0 ?? "" }, escapeFormulas: escapeFormulas, to: &line)
+            case .csv:
+                for (index, column) in columns.enumerated() {
+                    if index > 0 { line.append(UInt8(ascii: ",")) }
+                    CSVFormat.appendField(value(column) ?? "", escapeFormulas: escapeFormulas, to: &line)
+                }
+                line.append(UInt8(ascii: "\n"))
             case .ndjson:
                 var members: [(key: String, value: JSONValue)] = []
-                for (column, value) in zip(columns, values) {
-                    members.append((column.name, value.map(JSONValue.string) ?? .null))
+                for column in columns {
+                    members.append((column.name, value(column).map(JSONValue.string) ?? .null))
                 }
                 JSONValue.appendObject(members, to: &line)
                 line.append(UInt8(ascii: "\n"))

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Reads and validates a run's input files on a thread of its own, in batches, while the
-/// ledger's thread plans the batches before: parsing and ledger work overlap on two cores.
+/// Reads and validates a run's input files on a thread of its own, in batches, and finds the
+/// rows whose external_id occurred earlier in the run (``SeenIDs``), while the ledger's thread
+/// plans the batches before: parsing and ledger work overlap on two cores.
 struct InputReader: Sendable {
     let job: JobConfiguration
     let paths: [String]
@@ -28,6 +29,7 @@ struct InputReader: Sendable {
     private func read(into channel: BatchChannel<InputBatch>) throws {
         var seq: Int64 = 0
         var otherShards = 0
+        var seen = SeenIDs()
         var bytesBefore: Int64 = 0
         for (fileIndex, path) in paths.enumerated() {
             let source = try ByteChunkReader(path: path, encoding: job.encoding)
@@ -42,7 +44,11 @@ struct InputReader: Sendable {
                     otherShards += 1
                     continue
                 }
-                batch.rows.append(.init(seq: seq, line: record.line, mapped: mapped, content: record.content))
+                var row = InputBatch.Row(seq: seq, line: record.line, mapped: mapped, content: record.content)
+                if case .success(let applicant) = mapped {
+                    row.firstSeen = seen.firstPlace(of: applicant.externalID, fileIndex: fileIndex, line: record.line)
+                }
+                batch.rows.append(row)
                 seq += 1
                 rows += 1
                 if batch.rows.count == Self.batchSize {

@@ -53,7 +53,7 @@ struct InputStage {
         spool: OutputSpool?,
         progress: (PlanCounts, _ bytesRead: Int64) -> Void = { _, _ in }
     ) throws -> PlanCounts {
-        var planner = RunPlanner(
+        let planner = RunPlanner(
             template: job.template,
             policy: job.policy,
             nowEpoch: Int64(now.timeIntervalSince1970),
@@ -95,7 +95,8 @@ struct InputStage {
                     }
                 plans.append(
                     planner.plan(
-                        seq: row.seq, fileIndex: batch.fileIndex, line: row.line, mapped: row.mapped, entry: known,
+                        seq: row.seq, fileIndex: batch.fileIndex, line: row.line, mapped: row.mapped,
+                        firstSeen: row.firstSeen, entry: known,
                         record: { batch.mapper.recordText(row.content) }))
             }
             try planning.record(plans, now: now)

@@ -1,51 +1,10 @@
 /// Plans the rows of one run, in input order: a pure function of the rows and what the ledger
 /// knows of them (``ApplicantEntry``), with no database in sight.
 ///
-/// It dedupes within the run (the first occurrence of an external_id wins; a row that failed
-/// validation claims nothing), applies the rerun rules (``RowPlan``), and builds the intent of
-/// every row to send.
+/// It rejects a row whose external_id occurred earlier in the run (the reader finds those, with
+/// ``SeenIDs``: the first occurrence wins; a row that failed validation claims nothing), applies
+/// the rerun rules (``RowPlan``), and builds the intent of every row to send.
 public struct RunPlanner {
-    /// The external_ids seen so far in this run (by their UTF-8 bytes), 16 bytes each (a million
-    /// ids in about 32 MB): a 64-bit hash of the id as the key; as the value, 16 bits of a second,
-    /// independent hash, the file index and the line of the first occurrence. Two different ids
-    /// are taken for one with a chance near 2^-80; an id whose first hash is taken by another is
-    /// kept exactly, aside.
-    private struct SeenIDs {
-        private var table: [UInt64: UInt64] = [:]
-        private var aside: [ExternalIDKey: UInt64] = [:]
-
-        /// The place where `externalID` was first seen; records it at `fileIndex`, `line` when new.
-        mutating func firstPlace(of externalID: String, fileIndex: Int, line: Int) -> (fileIndex: Int, line: Int)? {
-            var first = Hasher()
-            first.combine(0x5645_5249 as UInt32)
-            ExternalIDKey.combine(externalID, into: &first)
-            var second = Hasher()
-            second.combine(0x4C4F_434B as UInt32)
-            ExternalIDKey.combine(externalID, into: &second)
-            let key = UInt64(bitPattern: Int64(first.finalize()))
-            let check = UInt64(UInt16(truncatingIfNeeded: second.finalize()))
-            let value = check << 48 | UInt64(min(fileIndex, 0xFFFF)) << 32 | UInt64(min(line, Int(UInt32.max)))
-            guard let seen = table[key] else {
-                table[key] = value
-                return nil
-            }
-            // Same first hash, different second hash: another id holds the slot.
-            if seen >> 48 != check {
-                let exact = ExternalIDKey(externalID)
-                guard let kept = aside[exact] else {
-                    aside[exact] = value
-                    return nil
-                }
-                return Self.place(kept)
-            }
-            return Self.place(seen)
-        }
-
-        private static func place(_ value: UInt64) -> (fileIndex: Int, line: Int) {
-            (Int((value >> 32) & 0xFFFF), Int(value & 0xFFFF_FFFF))
-        }
-    }
-
     let template: SessionTemplate
     let policy: RerunPolicy
     let nowEpoch: Int64
@@ -55,7 +14,6 @@ public struct RunPlanner {
     let paths: [String]
     /// Whether the output passes input columns through (every row then keeps its record).
     let keepsEveryRecord: Bool
-    private var seen = SeenIDs()
 
     /// A planner for one run.
     public init(
@@ -77,13 +35,15 @@ public struct RunPlanner {
     /// Plans one row.
     /// - Parameters:
     ///   - mapped: what validation made of the row.
+    ///   - firstSeen: where the row's external_id first occurred in this run, if earlier.
     ///   - entry: the ledger's entry for the row's external_id, if any.
     ///   - record: the row's input record, computed only when the plan keeps it.
-    public mutating func plan(
+    public func plan(
         seq: Int64,
         fileIndex: Int,
         line: Int,
         mapped: Result<ApplicantRow, RowRejection>,
+        firstSeen first: RowPlace? = nil,
         entry known: ApplicantEntry?,
         record: () -> String?
     ) -> PlannedRow {
@@ -100,7 +60,7 @@ public struct RunPlanner {
             row = mapped
         }
         planned.externalID = row.externalID
-        if let first = seen.firstPlace(of: row.externalID, fileIndex: fileIndex, line: line) {
+        if let first {
             planned.outcome = .duplicate
             let place =
                 paths.indices.contains(first.fileIndex) ? "\(paths[first.fileIndex]):\(first.line)" : "an earlier line"

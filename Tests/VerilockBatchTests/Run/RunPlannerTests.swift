@@ -24,12 +24,17 @@ struct RunPlannerTests {
 
     @Test("the first occurrence wins; a row that failed validation claims nothing; the duplicate names the first place")
     func duplicates() {
-        var planner = Self.planner()
+        let planner = Self.planner()
+        var seen = SeenIDs()
         let invalid = planner.plan(
             seq: 0, fileIndex: 0, line: 2, mapped: .failure(RowRejection(externalID: "u-1", message: "bad")),
             entry: nil, record: { "r" })
+        #expect(seen.firstPlace(of: "u-1", fileIndex: 0, line: 3) == nil)
         let first = planner.plan(seq: 1, fileIndex: 0, line: 3, mapped: Self.row("u-1"), entry: nil, record: { "r" })
-        let second = planner.plan(seq: 2, fileIndex: 1, line: 7, mapped: Self.row("u-1"), entry: nil, record: { "r" })
+        let again = seen.firstPlace(of: "u-1", fileIndex: 1, line: 7)
+        #expect(again == RowPlace(fileIndex: 0, line: 3))
+        let second = planner.plan(
+            seq: 2, fileIndex: 1, line: 7, mapped: Self.row("u-1"), firstSeen: again, entry: nil, record: { "r" })
         #expect(invalid.outcome == .invalid && invalid.record == "r")
         #expect(first.outcome == .create && first.intent?.generation == 1)
         #expect(second.outcome == .duplicate && second.intent == nil)
@@ -38,7 +43,11 @@ struct RunPlannerTests {
 
     @Test("ids equal only by Unicode equivalence are two applicants, as in the ledger")
     func canonicalEquivalents() {
-        var planner = Self.planner()
+        let planner = Self.planner()
+        var seen = SeenIDs()
+        #expect(seen.firstPlace(of: "jos\u{E9}", fileIndex: 0, line: 2) == nil)
+        #expect(seen.firstPlace(of: "jose\u{301}", fileIndex: 0, line: 3) == nil)
+        #expect(seen.firstPlace(of: "jose\u{301}", fileIndex: 0, line: 4) == RowPlace(fileIndex: 0, line: 3))
         let composed = planner.plan(
             seq: 0, fileIndex: 0, line: 2, mapped: Self.row("jos\u{E9}"), entry: nil, record: { nil })
         let decomposed = planner.plan(
@@ -50,16 +59,16 @@ struct RunPlannerTests {
 
     @Test("an existing row keeps no record (unless columns pass through) and carries its session to the output")
     func existing() {
-        var planner = Self.planner()
+        let planner = Self.planner()
         let plan = planner.plan(
             seq: 0, fileIndex: 0, line: 2, mapped: Self.row("u-1"), entry: Self.created, record: { "r" })
         #expect(plan.outcome == .existing && !plan.isRecorded && plan.record == nil && plan.intent == nil)
         #expect(plan.session?.url == "https://v/1")
-        var passing = Self.planner(passthrough: true)
+        let passing = Self.planner(passthrough: true)
         #expect(
             passing.plan(seq: 0, fileIndex: 0, line: 2, mapped: Self.row("u-1"), entry: Self.created, record: { "r" })
                 .record == "r")
-        var undelivered = Self.planner(undelivered: [1])
+        let undelivered = Self.planner(undelivered: [1])
         let settle = undelivered.plan(
             seq: 0, fileIndex: 0, line: 2, mapped: Self.row("u-1"), entry: Self.created, record: { "r" })
         #expect(settle.outcome == .settle && settle.claim == .delivery && settle.intent == nil)
@@ -67,7 +76,7 @@ struct RunPlannerTests {
 
     @Test("an erased applicant is never sent again and keeps nothing of the input")
     func erased() {
-        var planner = Self.planner()
+        let planner = Self.planner()
         var entry = Self.created
         entry.session = nil
         entry.erased = true
@@ -79,7 +88,7 @@ struct RunPlannerTests {
     @Test(
         "an expired link is reissued as the next generation, replacing its session; a pending one is settled as it was")
     func reissueAndSettle() {
-        var planner = Self.planner()
+        let planner = Self.planner()
         var expired = Self.created
         expired.expiresEpoch = 999_999
         let reissue = planner.plan(
