@@ -76,12 +76,17 @@ public struct SHA256: Sendable {
 
     /// Finishes the hash and returns the digest as 64 lowercase hex digits.
     public mutating func finalizeHex() -> String {
-        let hex = Array("0123456789abcdef".utf8)
+        Self.hex(finalize())
+    }
+
+    /// `bytes` as lowercase hex digits.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in finalize() {
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0x0F)])
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -13,8 +13,8 @@ extension Ledger {
     /// truncated, and free pages are given back (`incremental_vacuum`), so neither the file's
     /// bytes nor its size keep what was removed.
     public func prune(retention: RetentionPolicy, now: Date, dryRun: Bool = false) throws -> PruneReport {
-        let runsCutoff = retention.runs.map { Timestamp.string(now.addingTimeInterval(-Self.seconds($0))) }
-        let dataCutoff = retention.personalData.map { Int64(now.timeIntervalSince1970 - Self.seconds($0)) }
+        let runsCutoff = retention.runs.map { Timestamp.string(now.addingTimeInterval(-$0.inSeconds)) }
+        let dataCutoff = retention.personalData.map { Int64(now.timeIntervalSince1970 - $0.inSeconds) }
         if dryRun {
             // Read-only, so it never waits for a run that holds the ledger.
             return try read { db in
@@ -131,10 +131,5 @@ extension Ledger {
         guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") != 2 else { return }
         try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
         try db.execute(sql: "VACUUM")
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -174,9 +174,6 @@ extension Ledger {
 
     /// The input paths of a run, by file index.
     public func inputPaths(runID: Int64) throws -> [String] {
-        try read { db in
-            try String.fetchAll(
-                db, sql: "SELECT path FROM run_input WHERE run_id = ? ORDER BY file_index", arguments: [runID])
-        }
+        try inputFiles(runID: runID).map(\.path)
     }
 }

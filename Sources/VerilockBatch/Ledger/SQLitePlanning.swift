@@ -95,14 +95,7 @@ struct SQLitePlanning: LedgerPlanning {
     private static func fingerprintHex(_ value: DatabaseValue) -> String {
         switch value.storage {
         case .string(let text): return text
-        case .blob(let bytes):
-            let digits = Array("0123456789abcdef".utf8)
-            var text: [UInt8] = []
-            for byte in bytes {
-                text.append(digits[Int(byte >> 4)])
-                text.append(digits[Int(byte & 0x0F)])
-            }
-            return String(decoding: text, as: UTF8.self)
+        case .blob(let bytes): return SHA256.hex(bytes)
         default: return ""
         }
     }

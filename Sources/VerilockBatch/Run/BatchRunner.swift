@@ -173,10 +173,10 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             snapshot.toSend = planned.toSend
             snapshot.created = stats.created
             snapshot.sent = stats.rows
-            snapshot.sendingSeconds = Self.seconds(sendStart.duration(to: clock.now))
+            snapshot.sendingSeconds = sendStart.duration(to: clock.now).inSeconds
             progress(snapshot)
         }
-        let sendSeconds = Self.seconds(sendStart.duration(to: clock.now))
+        let sendSeconds = sendStart.duration(to: clock.now).inSeconds
 
         // Stage 6.
         var counts = try ledger.counts(runID: runID)
@@ -217,7 +217,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             outputRows: outputRows,
             rejectsPath: rejectsPath,
             rejectedRows: rejectedRows,
-            durationSeconds: Self.seconds(startInstant.duration(to: clock.now)),
+            durationSeconds: startInstant.duration(to: clock.now).inSeconds,
             sendSeconds: sendSeconds,
             achievedRate: sendSeconds > 0 ? Double(stats.requests) / sendSeconds : 0,
             simulated: job.api.simulator != nil,
@@ -246,10 +246,5 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         report.otherShards = planned.otherShards
         report.lookupFallback = lookupFallback.fallbackReason
         return report
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

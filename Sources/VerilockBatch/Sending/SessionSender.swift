@@ -331,7 +331,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     /// of the client's timeout and `server_timeout` since it left; false when cancelled.
     private func waitUntilSettled(since sent: Date) async -> SettleWait {
         let window = max(requestTimeout, serverTimeout)
-        let seconds = Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18
+        let seconds = window.inSeconds
         let remaining = sent.addingTimeInterval(seconds).timeIntervalSince(now())
         guard remaining > 0 else { return .alreadyOver }
         do {
