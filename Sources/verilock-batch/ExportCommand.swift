@@ -57,18 +57,16 @@ struct ExportCommand: AsyncParsableCommand {
             ).check()
             let mode = include.flatMap(IncludeMode.init(rawValue:)) ?? job.include
             // A run's rows that already had a session are not kept row by row: its inputs are read again.
+            let inputPaths = try runID.map { try ledger.inputPaths(runID: $0) } ?? []
+            let lines = OutputLineFormat(job: job, inputPaths: inputPaths)
             var spool: OutputSpool?
             if let runID, mode == .all {
-                let existing = try OutputSpool(besideLedger: path)
+                let existing = try OutputSpool(besideLedger: path, lines: lines)
                 try RunReplay(job: job, ledger: ledger, runID: runID).existingRows(into: existing)
                 spool = existing
             }
-            let files = ResultFiles(
-                ledger: ledger, scope: scope, inputPaths: try runID.map { try ledger.inputPaths(runID: $0) } ?? [],
-                spool: spool)
-            let rows = try files.writeOutput(
-                to: target, format: job.outputFormat, columns: job.outputColumns, include: mode,
-                escapeFormulas: job.escapeFormulas)
+            let files = ResultFiles(ledger: ledger, scope: scope, inputPaths: inputPaths, spool: spool)
+            let rows = try files.writeOutput(to: target, lines: lines, include: mode)
             printError("exported \(rows) rows to \(target)" + (runID.map { " from run \($0)" } ?? " (every session)"))
         } catch {
             printError("error: \(error.localizedDescription)")

@@ -26,6 +26,8 @@ public struct CSVReader {
     private var line = 1
     /// Lines end with a bare CR (detected from the header line).
     private var crLineEnds = false
+    /// Cells in the last record read (room reserved for the next).
+    private var lastCellCount = 8
     /// The last byte was a CR that ended a line: an LF right after it belongs to that line end.
     private var afterLineEndCR = false
 
@@ -107,6 +109,55 @@ public struct CSVReader {
 
     /// The next record, or nil at the end of the input.
     public mutating func next() throws(InputError) -> RawRecord? {
+        if !crLineEnds && !afterLineEndCR, let record = plainRecord() { return record }
+        return try parseRecord()
+    }
+
+    /// The next record when it is a plain line, as nearly every line is: whole in the chunk,
+    /// ending with LF or CRLF, holding no quote, CR or NUL, valid UTF-8, within the limits. Its
+    /// cells are made straight from the chunk; any other line is left to ``parseRecord()``,
+    /// which reads it byte by byte (and would read a plain line to the same cells).
+    private mutating func plainRecord() -> RawRecord? {
+        let start = position
+        let delimiter = self.delimiter
+        let found: (cells: [String], next: Int)? = chunk.withUnsafeBufferPointer { buffer in
+            guard start < buffer.count, let base = buffer.baseAddress,
+                let newline = memchr(base + start, 0x0A, buffer.count - start)
+            else { return nil }
+            let lineFeed = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
+            var end = lineFeed
+            if end > start && buffer[end - 1] == 0x0D { end -= 1 }
+            guard end > start, end - start <= maxRecordBytes else { return nil }
+            var cells: [String] = []
+            cells.reserveCapacity(lastCellCount)
+            var cellStart = start
+            var index = start
+            while index <= end {
+                let byte = index < end ? buffer[index] : delimiter
+                if byte == delimiter {
+                    guard cells.count < maxFields,
+                        let cell = String(
+                            validating: UnsafeBufferPointer(rebasing: buffer[cellStart..<index]), as: UTF8.self)
+                    else { return nil }
+                    cells.append(cell)
+                    cellStart = index + 1
+                } else if byte == UInt8(ascii: "\"") || byte == 0x0D || byte == 0 {
+                    return nil
+                }
+                index += 1
+            }
+            return (cells, lineFeed + 1)
+        }
+        guard let found else { return nil }
+        position = found.next
+        let record = RawRecord(line: line, content: .cells(found.cells))
+        line += 1
+        lastCellCount = found.cells.count
+        return record
+    }
+
+    /// The next record, read byte by byte: every case the format allows, and every way to break it.
+    private mutating func parseRecord() throws(InputError) -> RawRecord? {
         var bytes: [UInt8] = []
         var fieldEnds: [Int] = []
         var state = State.fieldStart

@@ -38,8 +38,42 @@ public struct ColumnMapping: Sendable, Equatable {
 /// Made once per input file: for CSV the header's column positions are resolved here, so the
 /// per-row work is indexing, not lookups.
 public struct RowMapper: Sendable {
+    /// The header positions feeding each session field (nil: the field has no column), held as
+    /// stored properties: the per-row path reads them without hashing.
+    private struct FieldColumns: Sendable {
+        var externalID: [Int]?
+        var email: [Int]?
+        var name: [Int]?
+        var expiresIn: [Int]?
+        var redirectURL: [Int]?
+        var metadata: [Int]?
+
+        subscript(field: SessionField) -> [Int]? {
+            get {
+                switch field {
+                case .externalID: externalID
+                case .applicantEmail: email
+                case .applicantName: name
+                case .expiresIn: expiresIn
+                case .redirectURL: redirectURL
+                case .metadata: metadata
+                }
+            }
+            set {
+                switch field {
+                case .externalID: externalID = newValue
+                case .applicantEmail: email = newValue
+                case .applicantName: name = newValue
+                case .expiresIn: expiresIn = newValue
+                case .redirectURL: redirectURL = newValue
+                case .metadata: metadata = newValue
+                }
+            }
+        }
+    }
+
     private enum Layout: Sendable {
-        case csv(headerCount: Int, fields: [SessionField: [Int]], metadata: [(String, Int)])
+        case csv(headerCount: Int, fields: FieldColumns, metadata: [(String, Int)])
         case ndjson
     }
 
@@ -51,7 +85,7 @@ public struct RowMapper: Sendable {
     public init(csvHeader header: [String], mapping: ColumnMapping, path: String) throws(InputError) {
         var positions: [String: Int] = [:]
         for (index, name) in header.enumerated() where positions[name] == nil { positions[name] = index }
-        var fields: [SessionField: [Int]] = [:]
+        var fields = FieldColumns()
         for (field, columns) in mapping.sources {
             let found = columns.compactMap { positions[$0] }
             if found.count == columns.count {
@@ -143,11 +177,15 @@ public struct RowMapper: Sendable {
 
     private func mapCSV(
         _ cells: [String],
-        fields: [SessionField: [Int]],
+        fields: FieldColumns,
         metadata: [(String, Int)]
     ) throws(RowRejection) -> ApplicantRow {
         func text(_ field: SessionField) -> String? {
             guard let indices = fields[field] else { return nil }
+            if indices.count == 1 {
+                let value = cells[indices[0]].trimmingBlanks
+                return value.isEmpty ? nil : value
+            }
             let parts = indices.map { cells[$0].trimmingBlanks }.filter { !$0.isEmpty }
             return parts.isEmpty ? nil : parts.joined(separator: " ")
         }

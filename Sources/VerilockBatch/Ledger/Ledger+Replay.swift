@@ -25,8 +25,8 @@ extension Ledger {
         }
     }
 
-    /// What the ledger knows of each of `externalIDs`, read outside any run.
-    public func entries(for externalIDs: [String]) throws -> [ExternalIDKey: ApplicantEntry] {
+    /// What the ledger knows of each of `externalIDs`, in the same order, read outside any run.
+    public func entries(for externalIDs: [String]) throws -> [ApplicantEntry?] {
         try read { db in try SQLitePlanning(db: db, runID: 0).entries(for: externalIDs) }
     }
 }

@@ -106,9 +106,9 @@ extension Ledger {
         }
     }
 
-    /// Calls `body` with every output row of `runID`, in input order: the rows the ledger holds,
-    /// merged with the existing rows in `spool` (which the ledger does not hold).
-    public func forEachOutputRow(runID: Int64, spool: OutputSpool?, _ body: (OutputRow) throws -> Void) throws {
+    /// Calls `body` with every output row of `runID` that the ledger holds, in input order (the
+    /// run's existing rows are not among them: they are in its ``OutputSpool``).
+    public func forEachOutputRow(runID: Int64, _ body: (OutputRow) throws -> Void) throws {
         try read { db in
             let layouts = try Self.layouts(db, runID: runID)
             let cursor = try Row.fetchCursor(
@@ -121,30 +121,19 @@ extension Ledger {
                     """,
                 arguments: [runID]
             )
-            var next = try cursor.next()
-            func emitLedgerRows(before seq: Int64) throws {
-                while let row = next, (row[0] as Int64) < seq {
-                    let outcome: String = row[9]
-                    var output = OutputRow(
-                        fileIndex: row[1], line: row[2], externalID: row[3], email: row[4], name: row[5],
-                        sessionID: row[6], sessionURL: row[7] ?? "", expiresAt: row[8],
-                        status: Self.outputStatus(outcome),
-                        record: row[10]
-                    )
-                    output.seq = row[0]
-                    output.layout = layouts[output.fileIndex]
-                    output.isNew = outcome != PlannedOutcome.existing.rawValue
-                    try body(output)
-                    next = try cursor.next()
-                }
-            }
-            try spool?.forEach { existing in
-                try emitLedgerRows(before: existing.seq)
-                var output = existing
+            while let row = try cursor.next() {
+                let outcome: String = row[9]
+                var output = OutputRow(
+                    fileIndex: row[1], line: row[2], externalID: row[3], email: row[4], name: row[5],
+                    sessionID: row[6], sessionURL: row[7] ?? "", expiresAt: row[8],
+                    status: Self.outputStatus(outcome),
+                    record: row[10]
+                )
+                output.seq = row[0]
                 output.layout = layouts[output.fileIndex]
+                output.isNew = outcome != PlannedOutcome.existing.rawValue
                 try body(output)
             }
-            try emitLedgerRows(before: .max)
         }
     }
 

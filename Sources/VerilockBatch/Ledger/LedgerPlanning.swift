@@ -10,8 +10,9 @@ public protocol LedgerPlanning {
     /// written: the sessions they made have reached nobody yet.
     func undeliveredRuns() throws -> Set<Int64>
 
-    /// What the ledger knows of each of `externalIDs` (one statement for the whole batch).
-    func entries(for externalIDs: [String]) throws -> [ExternalIDKey: ApplicantEntry]
+    /// What the ledger knows of each of `externalIDs`, in the same order (nil: an applicant it
+    /// does not know), by the ids' bytes; one statement for the whole batch.
+    func entries(for externalIDs: [String]) throws -> [ApplicantEntry?]
 
     /// Records planned rows, in order: each intent (before anything is sent), each claim, and
     /// every row but existing ones in the run's history.

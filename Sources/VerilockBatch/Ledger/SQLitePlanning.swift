@@ -7,7 +7,7 @@ struct SQLitePlanning: LedgerPlanning {
     let db: Database
     let runID: Int64
 
-    /// Ids per lookup statement: 999, the most bound values SQLite before 3.32 accepts.
+    /// Rows per lookup statement.
     static let lookupBatch = 999
 
     func undeliveredRuns() throws -> Set<Int64> {
@@ -17,57 +17,79 @@ struct SQLitePlanning: LedgerPlanning {
                 arguments: [runID]))
     }
 
-    func entries(for externalIDs: [String]) throws -> [ExternalIDKey: ApplicantEntry] {
-        var entries: [ExternalIDKey: ApplicantEntry] = [:]
-        entries.reserveCapacity(externalIDs.count)
-        var needDetails: [String] = []
-        var start = externalIDs.startIndex
-        while start < externalIDs.endIndex {
-            let end = min(start + Self.lookupBatch, externalIDs.endIndex)
-            let count = end - start
-            let lookup = RawStatement(
-                statement: try db.cachedStatement(
-                    sql: """
-                        SELECT external_id, state, generation, expires_epoch, run_id, session_id, session_url,
-                            expires_at, erased_epoch IS NOT NULL
-                        FROM applicant WHERE external_id IN (\(Self.placeholders(count)))
-                        """))
-            lookup.reset()
-            for (offset, id) in externalIDs[start..<end].enumerated() { lookup.bind(Int32(offset + 1), id) }
-            while try lookup.step() {
-                guard let id = lookup.text(0), let state = lookup.text(1).flatMap(ApplicantState.init) else {
-                    continue
-                }
-                var entry = ApplicantEntry(
-                    state: state, generation: Int(lookup.int64(2) ?? 1), expiresEpoch: lookup.int64(3),
-                    runID: lookup.int64(4) ?? 0, erased: lookup.int64(8) == 1)
-                if state == .created, let sessionID = lookup.text(5), let url = lookup.text(6) {
-                    entry.session = .init(id: sessionID, url: url, expiresAt: lookup.text(7))
-                }
-                if state != .created { needDetails.append(id) }
-                entries[ExternalIDKey(id)] = entry
+    func entries(for externalIDs: [String]) throws -> [ApplicantEntry?] {
+        var entries = [ApplicantEntry?](repeating: nil, count: externalIDs.count)
+        guard !externalIDs.isEmpty else { return entries }
+        // The ids go in as one JSON array: `json_each` gives each its place in the batch (`key`),
+        // so each found entry goes straight to its row, with no hashing of ids on this thread.
+        let lookup = RawStatement(
+            statement: try db.cachedStatement(
+                sql: """
+                    SELECT j.key, a.state, a.generation, a.expires_epoch, a.run_id, a.session_id, a.session_url,
+                        a.expires_at, a.erased_epoch IS NOT NULL
+                    FROM json_each(?) j JOIN applicant a ON a.external_id = j.value
+                    """))
+        lookup.reset()
+        lookup.bind(1, Self.jsonArray(externalIDs))
+        var needDetails: [Int] = []
+        while try lookup.step() {
+            guard let place = lookup.int64(0).map(Int.init), entries.indices.contains(place),
+                let state = lookup.text(1).flatMap(ApplicantState.init)
+            else { continue }
+            var entry = ApplicantEntry(
+                state: state, generation: Int(lookup.int64(2) ?? 1), expiresEpoch: lookup.int64(3),
+                runID: lookup.int64(4) ?? 0, erased: lookup.int64(8) == 1)
+            if state == .created, let sessionID = lookup.text(5), let url = lookup.text(6) {
+                entry.session = .init(id: sessionID, url: url, expiresAt: lookup.text(7))
             }
-            lookup.reset()
-            start = end
+            if state != .created { needDetails.append(place) }
+            entries[place] = entry
         }
+        lookup.reset()
         // The fingerprint and the stored error, only for the few rows that need them.
         let details = try db.cachedStatement(
             sql: """
                 SELECT fingerprint, error_status, error_code, error_message, error_request_id FROM applicant
                 WHERE external_id = ?
                 """)
-        for id in needDetails {
-            guard let detail = try Row.fetchOne(details, arguments: [id]), var entry = entries[ExternalIDKey(id)] else {
-                continue
-            }
+        for place in needDetails {
+            guard let detail = try Row.fetchOne(details, arguments: [externalIDs[place]]), var entry = entries[place]
+            else { continue }
             entry.fingerprint = Self.fingerprintHex(detail[0])
             if entry.state == .failed {
                 entry.failure = APIFailure(
                     status: detail[1], code: detail[2], message: detail[3] ?? "failed", requestID: detail[4])
             }
-            entries[ExternalIDKey(id)] = entry
+            entries[place] = entry
         }
         return entries
+    }
+
+    /// `texts` as a JSON array of strings, for `json_each`.
+    static func jsonArray(_ texts: [String]) -> String {
+        var json: [UInt8] = [UInt8(ascii: "[")]
+        json.reserveCapacity(texts.count * 16)
+        let hex = Array("0123456789abcdef".utf8)
+        for (index, text) in texts.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            json.append(UInt8(ascii: "\""))
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                    json.append(UInt8(ascii: "\\"))
+                    json.append(byte)
+                case 0..<0x20:
+                    json.append(contentsOf: Array("\\u00".utf8))
+                    json.append(hex[Int(byte >> 4)])
+                    json.append(hex[Int(byte & 0xF)])
+                default:
+                    json.append(byte)
+                }
+            }
+            json.append(UInt8(ascii: "\""))
+        }
+        json.append(UInt8(ascii: "]"))
+        return String(decoding: json, as: UTF8.self)
     }
 
     /// A fingerprint is stored as its 32 bytes (ledgers before version 5 hold 64 hex digits).
@@ -100,13 +122,11 @@ struct SQLitePlanning: LedgerPlanning {
         }
     }
 
-    private static func placeholders(_ count: Int) -> String {
-        String(repeating: "?, ", count: count - 1) + "?"
-    }
-
     func record(_ plans: [PlannedRow], now: Date) throws {
         let epoch = Int64(now.timeIntervalSince1970)
-        for plan in plans {
+        // Existing rows (nearly all of a rerun) record nothing: skipped without copying them.
+        for index in plans.indices where plans[index].outcome != .existing {
+            let plan = plans[index]
             if let intent = plan.intent, let externalID = plan.externalID {
                 try recordIntent(intent, of: plan, externalID: externalID, epoch: epoch)
             }

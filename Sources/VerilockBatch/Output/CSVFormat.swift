@@ -5,31 +5,31 @@ public enum CSVFormat {
     /// A field that starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be run as a
     /// formula by a spreadsheet; with `escapeFormulas` it gets a leading `'` (the OWASP advice).
     public static func appendField(_ value: String, escapeFormulas: Bool, to out: inout [UInt8]) {
-        var needsQuotes = false
-        var neutralise = false
-        if escapeFormulas, let first = value.utf8.first {
-            neutralise =
-                first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
-                || first == UInt8(ascii: "@") || first == 0x09 || first == 0x0D
-        }
-        for byte in value.utf8
-        where byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D {
-            needsQuotes = true
-            break
-        }
-        guard needsQuotes else {
-            // Nearly every field: copied as it is.
+        var value = value
+        value.withUTF8 { bytes in
+            var neutralise = false
+            if escapeFormulas, let first = bytes.first {
+                neutralise =
+                    first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
+                    || first == UInt8(ascii: "@") || first == 0x09 || first == 0x0D
+            }
+            let needsQuotes = bytes.contains {
+                $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D
+            }
+            guard needsQuotes else {
+                // Nearly every field: copied as it is.
+                if neutralise { out.append(UInt8(ascii: "'")) }
+                out.append(contentsOf: bytes)
+                return
+            }
+            out.append(UInt8(ascii: "\""))
             if neutralise { out.append(UInt8(ascii: "'")) }
-            out.append(contentsOf: value.utf8)
-            return
+            for byte in bytes {
+                if byte == UInt8(ascii: "\"") { out.append(byte) }
+                out.append(byte)
+            }
+            out.append(UInt8(ascii: "\""))
         }
-        out.append(UInt8(ascii: "\""))
-        if neutralise { out.append(UInt8(ascii: "'")) }
-        for byte in value.utf8 {
-            if byte == UInt8(ascii: "\"") { out.append(byte) }
-            out.append(byte)
-        }
-        out.append(UInt8(ascii: "\""))
     }
 
     /// Appends a whole record and its line end.

@@ -13,6 +13,7 @@ public struct ResultFiles {
 
     let ledger: Ledger
     let scope: Scope
+    /// The input paths, by file index.
     let inputPaths: [String]
     let spool: OutputSpool?
 
@@ -27,65 +28,47 @@ public struct ResultFiles {
 
     private func file(_ index: Int) -> String { inputPaths.indices.contains(index) ? inputPaths[index] : "?" }
 
-    /// Writes the output file; returns how many rows it holds.
+    /// Writes the output file with lines as `lines` makes them; returns how many rows it holds.
+    /// A run's rows come from the ledger, merged in input order with the lines of its spool
+    /// (which `lines` should have made too); `include: new` leaves out the spool and every row
+    /// that is not new.
     @discardableResult
-    public func writeOutput(
-        to path: String,
-        format: OutputFormat,
-        columns: [OutputColumn],
-        include: IncludeMode,
-        escapeFormulas: Bool
-    ) throws -> Int {
+    public func writeOutput(to path: String, lines: OutputLineFormat, include: IncludeMode) throws -> Int {
         let writer = try AtomicFileWriter(path: path)
         var line: [UInt8] = []
-        let hasInputColumns = columns.contains { if case .input = $0 { true } else { false } }
-        if format == .csv {
-            CSVFormat.appendRecord(columns.map(\.name), escapeFormulas: false, to: &line)
-            try writer.write(line)
-        }
+        if let header = lines.header { try writer.write(header) }
         var count = 0
+        var spooled = try (include == .new ? nil : spool)?.reader()
+        try spooled?.start()
+        /// Writes the spool's lines that come before `seq` in the input order.
+        func writeSpooled(before seq: Int64) throws {
+            guard var reader = spooled else { return }
+            line.removeAll(keepingCapacity: true)
+            while let next = reader.nextSeq, next < seq {
+                try reader.appendLine(to: &line)
+                count += 1
+                if line.count >= 1 << 16 {
+                    try writer.write(line)
+                    line.removeAll(keepingCapacity: true)
+                }
+            }
+            if !line.isEmpty { try writer.write(line) }
+            spooled = reader
+        }
         let rows: ((OutputRow) throws -> Void) throws -> Void =
             switch scope {
-            case .run(let runID):
-                { try ledger.forEachOutputRow(runID: runID, spool: include == .new ? nil : spool, $0) }
+            case .run(let runID): { try ledger.forEachOutputRow(runID: runID, $0) }
             case .allSessions: { try ledger.forEachSession($0) }
             }
         try rows { row in
             if include == .new && !row.isNew { return }
-            let passed = hasInputColumns ? InputRecordText.decode(row.record, layout: row.layout) : [:]
-            func value(_ column: OutputColumn) -> String? {
-                switch column {
-                case .field(.externalID): row.externalID
-                case .field(.applicantEmail): row.email
-                case .field(.applicantName): row.name
-                case .field(.sessionID): row.sessionID
-                case .field(.sessionURL): row.sessionURL
-                case .field(.expiresAt): row.expiresAt
-                case .field(.status): row.status
-                case .field(.file): row.fileIndex >= 0 ? file(row.fileIndex) : nil
-                case .field(.line): row.line > 0 ? String(row.line) : nil
-                case .input(let name): passed[name]
-                }
-            }
+            try writeSpooled(before: row.seq)
             line.removeAll(keepingCapacity: true)
-            switch format {
-            case .csv:
-                for (index, column) in columns.enumerated() {
-                    if index > 0 { line.append(UInt8(ascii: ",")) }
-                    CSVFormat.appendField(value(column) ?? "", escapeFormulas: escapeFormulas, to: &line)
-                }
-                line.append(UInt8(ascii: "\n"))
-            case .ndjson:
-                var members: [(key: String, value: JSONValue)] = []
-                for column in columns {
-                    members.append((column.name, value(column).map(JSONValue.string) ?? .null))
-                }
-                JSONValue.appendObject(members, to: &line)
-                line.append(UInt8(ascii: "\n"))
-            }
+            lines.append(row, to: &line)
             try writer.write(line)
             count += 1
         }
+        try writeSpooled(before: .max)
         try writer.commit()
         return count
     }

@@ -106,10 +106,13 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
 
         // Stages 1-3.
         let planned: PlanCounts
-        let spool: OutputSpool
+        let spool: OutputSpool?
         let bytesTotal = sizes.contains { $0.size == nil } ? nil : sizes.compactMap(\.size).reduce(0, +)
         do {
-            spool = try OutputSpool(besideLedger: ledgerPath)
+            // Existing rows are written to the output only under `include: all`.
+            spool =
+                job.include == .new
+                ? nil : try OutputSpool(besideLedger: ledgerPath, lines: OutputLineFormat(job: job, inputPaths: paths))
             let stage = InputStage(job: job, runID: runID, now: started, control: control, logger: runLogger)
             let progress = self.progress
             planned = try await ledger.planRun(runID: runID, onCallerThread: planOnCallerThread) { planning in
@@ -190,9 +193,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             let files = ResultFiles(
                 ledger: ledger, scope: .run(runID), inputPaths: try ledger.inputPaths(runID: runID), spool: spool)
             outputRows = try files.writeOutput(
-                to: outputPath, format: job.outputFormat, columns: job.outputColumns, include: job.include,
-                escapeFormulas: job.escapeFormulas
-            )
+                to: outputPath, lines: OutputLineFormat(job: job, inputPaths: files.inputPaths), include: job.include)
             rejectedRows = try files.writeRejects(to: rejectsPath, escapeFormulas: job.escapeFormulas)
         } catch {
             // The run's real end: its files are not written (the next run carries its new

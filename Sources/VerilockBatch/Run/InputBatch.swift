@@ -6,6 +6,8 @@ struct InputBatch: Sendable {
         var line: Int
         var mapped: Result<ApplicantRow, RowRejection>
         var content: RawRecord.Content
+        /// The external_id of a row that passed validation.
+        var externalID: String?
         /// Where the row's external_id first occurred in the run, when earlier.
         var firstSeen: RowPlace?
     }

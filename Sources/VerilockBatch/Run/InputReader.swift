@@ -46,6 +46,7 @@ struct InputReader: Sendable {
                 }
                 var row = InputBatch.Row(seq: seq, line: record.line, mapped: mapped, content: record.content)
                 if case .success(let applicant) = mapped {
+                    row.externalID = applicant.externalID
                     row.firstSeen = seen.firstPlace(of: applicant.externalID, fileIndex: fileIndex, line: record.line)
                 }
                 batch.rows.append(row)

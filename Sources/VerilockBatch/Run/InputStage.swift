@@ -7,7 +7,8 @@ import Logging
 /// The input is read on a thread of its own (``InputReader``) while this stage, on the ledger's
 /// thread, looks each batch up in one statement, plans it (``RunPlanner``) and records it, all in
 /// the caller's one transaction: if an input turns out unreadable half-way, nothing of this run
-/// is recorded and nothing is sent. Existing rows go to the ``OutputSpool``, not the ledger.
+/// is recorded and nothing is sent. Existing rows go to the ``OutputSpool``, not the ledger,
+/// formatted on a third thread (``SpoolWriter``).
 struct InputStage {
     let job: JobConfiguration
     let runID: Int64
@@ -64,11 +65,13 @@ struct InputStage {
         let channel = BatchChannel<InputBatch>(capacity: 4)
         InputReader(job: job, paths: paths, control: control).start(into: channel)
         defer { channel.cancel() }
+        let spooler = spool.map(SpoolWriter.init)
+        defer { spooler?.close() }
         var counts = PlanCounts()
         var existingInFile = 0
         var bytesRead: Int64 = 0
         var ids: [String] = []
-        var plans: [PlannedRow] = []
+        var places: [Int] = []
         while let batch = try channel.receive() {
             if batch.startsFile {
                 existingInFile = 0
@@ -82,27 +85,34 @@ struct InputStage {
                     try planning.recordLayout(fileIndex: batch.fileIndex, columns: layout)
                 }
             }
+            // Each valid row's id, and where its entry is in the lookup's answer.
             ids.removeAll(keepingCapacity: true)
-            for row in batch.rows {
-                if case .success(let applicant) = row.mapped { ids.append(applicant.externalID) }
+            places.removeAll(keepingCapacity: true)
+            for index in batch.rows.indices {
+                if let externalID = batch.rows[index].externalID {
+                    places.append(ids.count)
+                    ids.append(externalID)
+                } else {
+                    places.append(-1)
+                }
             }
             let entries = try planning.entries(for: ids)
-            plans.removeAll(keepingCapacity: true)
-            for row in batch.rows {
-                let known: ApplicantEntry? =
-                    if case .success(let applicant) = row.mapped { entries[ExternalIDKey(applicant.externalID)] } else {
-                        nil
-                    }
+            var plans: [PlannedRow] = []
+            plans.reserveCapacity(batch.rows.count)
+            for index in batch.rows.indices {
                 plans.append(
                     planner.plan(
-                        seq: row.seq, fileIndex: batch.fileIndex, line: row.line, mapped: row.mapped,
-                        firstSeen: row.firstSeen, entry: known,
-                        record: { batch.mapper.recordText(row.content) }))
+                        seq: batch.rows[index].seq, fileIndex: batch.fileIndex, line: batch.rows[index].line,
+                        mapped: batch.rows[index].mapped, firstSeen: batch.rows[index].firstSeen,
+                        entry: places[index] < 0 ? nil : entries[places[index]],
+                        record: { batch.mapper.recordText(batch.rows[index].content) }))
             }
             try planning.record(plans, now: now)
-            for plan in plans {
-                counts.add(plan.outcome)
-                guard plan.outcome == .existing else {
+            for index in plans.indices {
+                let outcome = plans[index].outcome
+                counts.add(outcome)
+                guard outcome == .existing else {
+                    let plan = plans[index]
                     if plan.outcome == .settleChanged, let externalID = plan.externalID {
                         logger.notice(
                             "data changed while a create was in doubt; settling it with the data first sent",
@@ -114,15 +124,6 @@ struct InputStage {
                     continue
                 }
                 existingInFile += 1
-                if let spool, let session = plan.session {
-                    var output = OutputRow(
-                        fileIndex: plan.fileIndex, line: plan.line, externalID: plan.externalID ?? "",
-                        email: plan.email,
-                        name: plan.name, sessionID: session.id, sessionURL: session.url, expiresAt: session.expiresAt,
-                        status: "existing", record: plan.record)
-                    output.seq = plan.seq
-                    try spool.append(output)
-                }
             }
             if let end = batch.fileEnd {
                 try planning.recordInputRead(
@@ -131,7 +132,10 @@ struct InputStage {
             counts.otherShards = batch.otherShards
             bytesRead = batch.bytesRead
             progress(counts, bytesRead)
+            // The existing rows' output lines are made on the spool's thread, which frees the batch too.
+            try spooler?.send(batch, plans: plans)
         }
+        try spooler?.finish()
         (counts.carriedOver, counts.carriedPending) = try planning.recordCarriedOver(
             firstSeq: Int64(counts.rows), firstFileIndex: paths.count)
         progress(counts, bytesRead)

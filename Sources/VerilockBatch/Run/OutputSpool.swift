@@ -1,20 +1,22 @@
 import Foundation
 
-/// The output rows of a run's existing rows (nearly all of a nightly rerun), kept outside the
+/// The output lines of a run's existing rows (nearly all of a nightly rerun), kept outside the
 /// ledger until the output file is written: a private file beside the ledger, unlinked as soon
 /// as it is made, so it vanishes with the process whatever happens.
 ///
-/// Rows go in in input order and come out in the same order, to be merged with the rows the
-/// ledger holds (``Ledger/forEachOutputRow(runID:spool:_:)``).
+/// Each row is formatted as it goes in (``OutputLineFormat``), during the input stage (a run's
+/// on the thread of its ``SpoolWriter``), and kept as its place in the input order (`seq`) and its line's bytes; writing the
+/// output then merges these lines, in order, with the rows the ledger holds (``ResultFiles``).
 public final class OutputSpool: @unchecked Sendable {
     private let descriptor: Int32
+    private let lines: OutputLineFormat
     private var buffer: [UInt8] = []
     private var written: Int64 = 0
     /// How many rows it holds.
     public private(set) var count = 0
 
-    /// Makes the spool beside `ledgerPath`.
-    public init(besideLedger ledgerPath: String) throws(FileWriteError) {
+    /// Makes the spool beside `ledgerPath`, for lines written as `lines`.
+    public init(besideLedger ledgerPath: String, lines: OutputLineFormat) throws(FileWriteError) {
         let directory = PathName.parent(of: ledgerPath)
         let name =
             "." + PathName.lastComponent(of: ledgerPath) + ".spool-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -23,18 +25,21 @@ public final class OutputSpool: @unchecked Sendable {
         guard fd >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
         unlink(path)
         descriptor = fd
-        buffer.reserveCapacity(1 << 16)
+        self.lines = lines
+        buffer.reserveCapacity(1 << 17)
     }
 
     deinit { close(descriptor) }
 
-    /// Appends a row.
+    /// Appends a row, formatted.
     public func append(_ row: OutputRow) throws(FileWriteError) {
-        Self.put(UInt64(bitPattern: row.seq), to: &buffer)
-        Self.put(UInt64(row.fileIndex), to: &buffer)
-        Self.put(UInt64(row.line), to: &buffer)
-        for text in [row.externalID, row.email, row.name, row.sessionID, row.sessionURL, row.expiresAt, row.record] {
-            Self.put(text, to: &buffer)
+        let header = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: 12))
+        lines.append(row, to: &buffer)
+        let length = UInt32(buffer.count - header - 12)
+        buffer.withUnsafeMutableBytes { bytes in
+            bytes.storeBytes(of: UInt64(bitPattern: row.seq).littleEndian, toByteOffset: header, as: UInt64.self)
+            bytes.storeBytes(of: length.littleEndian, toByteOffset: header + 8, as: UInt32.self)
         }
         count += 1
         if buffer.count >= 1 << 16 { try flush() }
@@ -57,47 +62,47 @@ public final class OutputSpool: @unchecked Sendable {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Calls `body` with every row, in the order they were appended.
-    public func forEach(_ body: (OutputRow) throws -> Void) throws {
+    /// A reader of the lines, in the order they were appended.
+    func reader() throws(FileWriteError) -> Reader {
         try flush()
-        var reader = Reader(descriptor: descriptor, end: written)
-        while let row = try reader.next() { try body(row) }
+        return Reader(descriptor: descriptor, end: written)
     }
 
-    /// Reads the rows back, in order.
+    /// Reads the lines back, in order.
     struct Reader {
         let descriptor: Int32
         let end: Int64
         private var offset: Int64 = 0
         private var chunk: [UInt8] = []
         private var position = 0
+        /// The place in the input order of the next line, nil after the last.
+        private(set) var nextSeq: Int64?
 
         init(descriptor: Int32, end: Int64) {
             self.descriptor = descriptor
             self.end = end
         }
 
-        mutating func next() throws -> OutputRow? {
-            guard try available(8) else { return nil }
-            let seq = Int64(bitPattern: try number())
-            let fileIndex = Int(try number())
-            let line = Int(try number())
-            var texts: [String?] = []
-            for _ in 0..<7 { texts.append(try text()) }
-            var row = OutputRow(
-                fileIndex: fileIndex, line: line, externalID: texts[0] ?? "", email: texts[1], name: texts[2],
-                sessionID: texts[3] ?? "", sessionURL: texts[4] ?? "", expiresAt: texts[5], status: "existing",
-                record: texts[6])
-            row.seq = seq
-            row.isNew = false
-            return row
+        /// Reads the next line's place; call before the first ``appendLine(to:)``.
+        mutating func start() throws(FileWriteError) {
+            nextSeq = try available(12) ? Int64(bitPattern: number(8)) : nil
+        }
+
+        /// Appends the next line's bytes to `out`, and reads the place of the one after.
+        mutating func appendLine(to out: inout [UInt8]) throws(FileWriteError) {
+            guard nextSeq != nil else { return }
+            let length = Int(number(4))
+            guard try available(length) else { throw FileWriteError(path: "(output spool)", reason: "truncated") }
+            out.append(contentsOf: chunk[position..<position + length])
+            position += length
+            nextSeq = try available(12) ? Int64(bitPattern: number(8)) : nil
         }
 
         /// Whether `count` more bytes can be had (reading the next chunk if needed).
-        private mutating func available(_ count: Int) throws -> Bool {
+        private mutating func available(_ count: Int) throws(FileWriteError) -> Bool {
             if chunk.count - position >= count { return true }
             guard offset < end else { return chunk.count - position >= count }
-            let wanted = max(1 << 16, count)
+            let wanted = max(1 << 20, count)
             var more = [UInt8](repeating: 0, count: Int(min(Int64(wanted), end - offset)))
             let read = more.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
             guard read > 0 else {
@@ -111,38 +116,12 @@ public final class OutputSpool: @unchecked Sendable {
             return try available(count)
         }
 
-        private mutating func number() throws -> UInt64 {
-            guard try available(8) else { throw FileWriteError(path: "(output spool)", reason: "truncated") }
+        /// A little-endian number of `size` bytes (8 or 4), known to be available.
+        private mutating func number(_ size: Int) -> UInt64 {
             var value: UInt64 = 0
-            for index in 0..<8 { value |= UInt64(chunk[position + index]) << (8 * index) }
-            position += 8
+            for index in 0..<size { value |= UInt64(chunk[position + index]) << (8 * index) }
+            position += size
             return value
-        }
-
-        private mutating func text() throws -> String? {
-            let length = try number()
-            guard length != UInt64.max else { return nil }
-            guard try available(Int(length)) else {
-                throw FileWriteError(path: "(output spool)", reason: "truncated")
-            }
-            let value = String(decoding: chunk[position..<position + Int(length)], as: UTF8.self)
-            position += Int(length)
-            return value
-        }
-    }
-
-    private static func put(_ value: UInt64, to buffer: inout [UInt8]) {
-        for index in 0..<8 { buffer.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
-    }
-
-    private static func put(_ text: String?, to buffer: inout [UInt8]) {
-        guard var text else {
-            put(UInt64.max, to: &buffer)
-            return
-        }
-        text.withUTF8 { bytes in
-            put(UInt64(bytes.count), to: &buffer)
-            buffer.append(contentsOf: bytes)
         }
     }
 }

@@ -45,8 +45,8 @@ public struct RunReplay {
             }
             let entries = try ledger.entries(for: candidates.map(\.externalID))
             let keepsRecord = !job.mapping.passthrough.isEmpty
-            for (row, externalID) in candidates {
-                guard let session = entries[ExternalIDKey(externalID)]?.session,
+            for ((row, externalID), entry) in zip(candidates, entries) {
+                guard let session = entry?.session,
                     case .success(let applicant) = row.mapped
                 else {
                     continue
@@ -57,6 +57,7 @@ public struct RunReplay {
                     expiresAt: session.expiresAt, status: "existing",
                     record: keepsRecord ? batch.mapper.recordText(row.content) : nil)
                 output.seq = row.seq
+                output.layout = batch.mapper.recordLayout
                 output.isNew = false
                 try spool.append(output)
                 count += 1

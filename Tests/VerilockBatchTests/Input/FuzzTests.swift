@@ -147,11 +147,29 @@ struct FuzzTests {
         return lines.count
     }
 
+    /// Everything a CSV reader reading `path` in chunks of `chunk` bytes gives: its header, each
+    /// record's line and content, or its error.
+    static func csvRecords(_ path: String, chunk: Int) -> [String] {
+        do {
+            let source = try ByteChunkReader(path: path, chunkSize: chunk)
+            var reader = try CSVReader(source: source, maxRecordBytes: maxRecordBytes, maxFields: maxFields)
+            var records = ["header \(reader.header)"]
+            while let record = try reader.next() { records.append("\(record.line) \(record.content)") }
+            return records
+        } catch {
+            return ["error \(error)"]
+        }
+    }
+
     /// Reads `bytes` as CSV and checks: a file-level error only for a file without a readable
     /// header; the reader ends; line numbers strictly increase and each names a non-blank line
     /// after the header; without quotes, every non-blank line after the header is exactly one
-    /// record; cells stay within the limits; every byte of the file was read.
+    /// record; cells stay within the limits; every byte of the file was read; and lines read
+    /// whole from a large chunk give what the byte-by-byte path gives in 3-byte chunks.
     static func checkCSV(_ bytes: [UInt8], path: String, chunk: Int, context: Comment) throws -> Int {
+        #expect(
+            csvRecords(path, chunk: 1 << 20) == csvRecords(path, chunk: 3),
+            "whole lines and byte by byte differ; \(context)")
         let source = try ByteChunkReader(path: path, chunkSize: chunk)
         let physical = csvPhysicalLines(bytes)
         let nonBlank = physical.enumerated().filter { _, line in line.contains { $0 != 0x0D } }.map { $0.offset + 1 }

@@ -88,14 +88,21 @@ struct OperatorTests {
         let original = try harness.folder.read(harness.job.outputPath)
         let ledger = try Ledger(path: harness.job.ledgerPath)
         let copy = harness.folder.path + "/export.csv"
-        try ResultFiles(
-            ledger: ledger, scope: .run(report.runID), inputPaths: try ledger.inputPaths(runID: report.runID)
-        )
-        .writeOutput(to: copy, format: .csv, columns: OutputColumn.defaults, include: .all, escapeFormulas: true)
+        let inputPaths = try ledger.inputPaths(runID: report.runID)
+        try ResultFiles(ledger: ledger, scope: .run(report.runID), inputPaths: inputPaths)
+            .writeOutput(
+                to: copy,
+                lines: OutputLineFormat(
+                    format: .csv, columns: OutputColumn.defaults, escapeFormulas: true, inputPaths: inputPaths),
+                include: .all)
         #expect(try harness.folder.read(copy) == original)
         let all = harness.folder.path + "/all.csv"
         let count = try ResultFiles(ledger: ledger, scope: .allSessions, inputPaths: [])
-            .writeOutput(to: all, format: .csv, columns: OutputColumn.defaults, include: .all, escapeFormulas: true)
+            .writeOutput(
+                to: all,
+                lines: OutputLineFormat(
+                    format: .csv, columns: OutputColumn.defaults, escapeFormulas: true, inputPaths: []),
+                include: .all)
         #expect(count == 2)
     }
 

@@ -41,6 +41,22 @@ struct RunPlannerTests {
         #expect(second.message == "duplicate external_id 'u-1': first seen at a.csv:3")
     }
 
+    @Test("the seen-ids table grows past its first size and still finds every first place")
+    func seenIDsGrow() {
+        let seed: UInt64 = 0x5EE1_D5
+        print("SeenIDs test seed \(seed)")
+        var generator = SplitMix64(seed: seed)
+        var seen = SeenIDs(capacity: 16)
+        var first: [String: RowPlace] = [:]
+        for line in 2..<60_000 {
+            let id = "u-\(Int.random(in: 0..<40_000, using: &generator))"
+            let found = seen.firstPlace(of: id, fileIndex: line % 3, line: line)
+            #expect(found == first[id], "id \(id) on line \(line), seed \(seed)")
+            if first[id] == nil { first[id] = RowPlace(fileIndex: line % 3, line: line) }
+        }
+        #expect(first.count > 30_000)
+    }
+
     @Test("ids equal only by Unicode equivalence are two applicants, as in the ledger")
     func canonicalEquivalents() {
         let planner = Self.planner()
