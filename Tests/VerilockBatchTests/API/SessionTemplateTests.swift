@@ -38,6 +38,32 @@ struct SessionTemplateTests {
         #expect(key != SessionTemplate(profileID: "other").idempotencyKey(externalID: "u-1", generation: 1))
     }
 
+    /// Keys computed outside this code (Python's hashlib, over the documented derivation):
+    /// ledgers settle pending creates with these keys, so they must never change.
+    @Test(
+        "Idempotency-Keys of fixed creates are pinned, byte for byte",
+        arguments: [
+            ("u-1", 1, "vb1-78469c2c3fd6e213060d7c7a6893dd9a7044a4f9254924b0cbeccc2449fcac83"),
+            ("u-1", 2, "vb1-44129df2f7e465cfad10edc89b8030a732b96fb7e02b1b4c1fb488d1c364e7d2"),
+            ("jos\u{E9}", 1, "vb1-641259de726ea2cd6508499e12eee3fe8c0547aa38a45443a61d35938594afe3"),
+            ("x\"y", 3, "vb1-b6a49c2869aa8cc9f685d23585d88ac3f26dd92fa75038b77ff9ad6236e6aa3c"),
+            ("\u{1F600}-42", 12, "vb1-ef6944bc22e832b3c643ccc205771b1f7da01862a6440bc7f543484091f1cdeb"),
+        ])
+    func pinnedKeys(externalID: String, generation: Int, key: String) {
+        // The profile id is lower-cased before hashing.
+        let upper = SessionTemplate(profileID: "7F3C2A10-5d4e-4b8a-9c61-2e0f8d9b3a47")
+        #expect(upper.idempotencyKey(externalID: externalID, generation: generation) == key)
+    }
+
+    @Test("the fingerprint of a fixed row's body is pinned (Python's hashlib over the same bytes)")
+    func pinnedFingerprint() {
+        let row = ApplicantRow(
+            externalID: "u-1", email: "a@example.com", expiresIn: 600, metadata: ["plan": .string("pro")])
+        #expect(
+            SHA256.hexDigest(template.requestBody(for: row))
+                == "88adf4203f7f4cebd33bccb5c3e9788931c79ea6b10497c7989a20869d02b993")
+    }
+
     @Test(
         "SHA-256 matches the FIPS 180-4 test vectors",
         arguments: [
