@@ -68,8 +68,7 @@ public final class ByteChunkReader {
     /// The SHA-256 of the bytes read so far, as they are in the file (before transcoding), in
     /// hex: once the file is read to its end, the file's digest.
     public func sha256() -> String {
-        var copy = hash
-        return copy.finalizeHex()
+        hash.finalizeHex()
     }
 
     /// The line (counting LF, CRLF and bare-CR line ends) that holds the byte at `offset` of the

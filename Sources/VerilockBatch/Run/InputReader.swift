@@ -26,17 +26,32 @@ struct InputReader: Sendable {
         thread.start()
     }
 
+    /// The rows a run's inputs likely hold, from the first `rows` rows (`bytes` long) of
+    /// `totalBytes`, with a tenth to spare; at most 64 million. Without sizes, just `rows`.
+    static func expectedRows(after rows: Int, bytes: Int64, of totalBytes: Int64?) -> Int {
+        guard let totalBytes, bytes > 0 else { return rows }
+        let estimate = Double(totalBytes) / Double(bytes) * Double(rows) * 1.1
+        return Int(min(estimate, 64_000_000))
+    }
+
     private func read(into channel: BatchChannel<InputBatch>) throws {
         var seq: Int64 = 0
         var otherShards = 0
         var seen = SeenIDs()
+        var reserved = false
         var bytesBefore: Int64 = 0
+        // Every input's size, when all are regular files: the run's row count is estimated from it.
+        let sizes = paths.map {
+            $0 == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: $0))?[.size] as? Int64
+        }
+        let totalBytes = sizes.contains { $0 == nil } ? nil : sizes.compactMap { $0 }.reduce(0, +)
         for (fileIndex, path) in paths.enumerated() {
             let source = try ByteChunkReader(path: path, encoding: job.encoding)
             var records = try RecordSource(source: source, format: job.format.resolved(for: path), job: job)
             var batch = InputBatch(fileIndex: fileIndex, mapper: records.mapper, startsFile: true)
             batch.rows.reserveCapacity(Self.batchSize)
             var rows = 0
+            let firstChunk = source.bytesRead
             while let record = try records.next() {
                 if rows % 4096 == 0, let reason = control.stopReason { throw RunInterrupted(reason: reason) }
                 let mapped = records.mapper.map(record.content)
@@ -52,6 +67,12 @@ struct InputReader: Sendable {
                 batch.rows.append(row)
                 seq += 1
                 rows += 1
+                // When the first file's second chunk is read, its first chunk's rows tell how
+                // many ids to make room for.
+                if fileIndex == 0, !reserved, source.bytesRead > firstChunk {
+                    reserved = true
+                    seen.reserve(Self.expectedRows(after: rows, bytes: firstChunk, of: totalBytes))
+                }
                 if batch.rows.count == Self.batchSize {
                     batch.bytesRead = bytesBefore + source.bytesRead
                     batch.otherShards = otherShards

@@ -15,10 +15,23 @@ struct SeenIDs {
 
     /// An empty set with room for `capacity` ids before it first grows.
     init(capacity: Int = 1 << 14) {
-        var slots = 1 << 10
-        while slots / 4 * 3 < capacity { slots <<= 1 }
+        let slots = Self.slots(for: capacity)
         keys = Array(repeating: 0, count: slots)
         values = Array(repeating: 0, count: slots)
+    }
+
+    /// The table size (a power of two) that holds `capacity` ids at most three quarters full.
+    private static func slots(for capacity: Int) -> Int {
+        var slots = 1 << 10
+        while slots / 4 * 3 < capacity { slots <<= 1 }
+        return slots
+    }
+
+    /// Makes room for `capacity` ids at once: growing early, while the table is small, spares
+    /// holding the old and the new table together late, when both are large.
+    mutating func reserve(_ capacity: Int) {
+        let slots = Self.slots(for: capacity)
+        if slots > keys.count { rehash(into: slots) }
     }
 
     /// The place where `externalID` was first seen; records it at `fileIndex`, `line` when new.
@@ -59,10 +72,13 @@ struct SeenIDs {
         keys[slot] = key
         values[slot] = value
         count += 1
-        guard count > keys.count / 4 * 3 else { return }
+        if count > keys.count / 4 * 3 { rehash(into: keys.count * 2) }
+    }
+
+    private mutating func rehash(into slots: Int) {
         let (oldKeys, oldValues) = (keys, values)
-        keys = Array(repeating: 0, count: oldKeys.count * 2)
-        values = Array(repeating: 0, count: oldKeys.count * 2)
+        keys = Array(repeating: 0, count: slots)
+        values = Array(repeating: 0, count: slots)
         for (index, key) in oldKeys.enumerated() where key != 0 {
             let slot = self.slot(of: key)
             keys[slot] = key

@@ -53,8 +53,12 @@ struct RunPlannerTests {
             let found = seen.firstPlace(of: id, fileIndex: line % 3, line: line)
             #expect(found == first[id], "id \(id) on line \(line), seed \(seed)")
             if first[id] == nil { first[id] = RowPlace(fileIndex: line % 3, line: line) }
+            // Room made early, as the reader does once it knows the input's size.
+            if line == 1_000 { seen.reserve(50_000) }
         }
         #expect(first.count > 30_000)
+        #expect(InputReader.expectedRows(after: 1_000, bytes: 50_000, of: 5_000_000) == 110_000)
+        #expect(InputReader.expectedRows(after: 1_000, bytes: 50_000, of: nil) == 1_000)
     }
 
     @Test("ids equal only by Unicode equivalence are two applicants, as in the ledger")
