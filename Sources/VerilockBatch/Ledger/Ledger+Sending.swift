@@ -40,8 +40,8 @@ public struct PendingCreate: Sendable, Equatable {
 
 extension Ledger {
     /// Up to `limit` pending creates after `rowID`, in the order their intents were recorded.
-    public func pendingCreates(after rowID: Int64, limit: Int) throws -> [PendingCreate] {
-        try read { db in
+    public func pendingCreates(after rowID: Int64, limit: Int) async throws -> [PendingCreate] {
+        try await readSuspending { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -72,8 +72,9 @@ extension Ledger {
     /// Marks a pending create as attempted at `date`, just before its request leaves: after a
     /// crash its outcome counts as unknown, and a lookup waits until that request can no longer
     /// be in flight.
-    public func markAttempted(_ create: PendingCreate, at date: Date) throws {
-        try write { db in
+    public func markAttempted(_ create: PendingCreate, at date: Date) async throws {
+        let path = self.path
+        try await writeSuspending { db in
             try db.cachedStatement(
                 sql: "UPDATE pending_create SET attempted = 1, attempted_epoch = ? WHERE seq = ? AND generation = ?"
             ).execute(arguments: [date.timeIntervalSince1970, create.rowID, create.generation])
@@ -92,7 +93,7 @@ extension Ledger {
         expired: [ExpiredOnArrival] = [],
         runID: Int64,
         now: Date
-    ) throws {
+    ) async throws {
         let epoch = Int64(now.timeIntervalSince1970)
         // A create reissued at once keeps its pending_create row (its place and record), renewed.
         let reissued = Set(
@@ -100,7 +101,7 @@ extension Ledger {
                 if case .reissue(let next) = arrival { return next.request.externalID }
                 return nil
             })
-        try write { db in
+        try await writeSuspending { db in
             for (pending, outcome) in outcomes {
                 let externalID = pending.request.externalID
                 switch outcome {
@@ -118,7 +119,7 @@ extension Ledger {
                         runID, externalID, pending.generation,
                     ])
                     if !reissued.contains(externalID) {
-                        try settled(db, externalID: externalID, generation: pending.generation)
+                        try self.settled(db, externalID: externalID, generation: pending.generation)
                     }
                 case .failed(let failure), .unresolved(let failure):
                     let failed = if case .failed = outcome { true } else { false }
@@ -142,7 +143,7 @@ extension Ledger {
                                     AND record IS NULL
                                 """
                         ).execute(arguments: [externalID, runID, externalID])
-                        try settled(db, externalID: externalID, generation: pending.generation)
+                        try self.settled(db, externalID: externalID, generation: pending.generation)
                     } else {
                         try db.cachedStatement(
                             sql: """
@@ -185,7 +186,7 @@ extension Ledger {
                                 next.generation - 1,
                             ])
                     } else {
-                        try settled(db, externalID: externalID, generation: next.generation - 1)
+                        try self.settled(db, externalID: externalID, generation: next.generation - 1)
                     }
                     try db.execute(
                         sql: """

@@ -9,11 +9,16 @@ public final class Ledger: Sendable {
     /// The ledger file's path.
     public let path: String
     let queue: DatabaseQueue
+    /// Whether the run's ledger work (``planRun(runID:_:)``, the send stage's reads and
+    /// writes) runs on the calling thread, for a deterministic executor that cannot wait for
+    /// another thread; otherwise it runs on GRDB's writer queue while the caller is suspended.
+    public let onCallerThread: Bool
 
     /// An empty ledger in memory, for checks that must not touch a file (`validate`, a dry run
     /// without a ledger yet).
     public init() throws(LedgerError) {
         path = "(in memory)"
+        onCallerThread = false
         do {
             queue = try DatabaseQueue()
             try LedgerSchema.migrator.migrate(queue)
@@ -23,8 +28,9 @@ public final class Ledger: Sendable {
     }
 
     /// Opens (creating with mode 0600, in folders made 0700) and migrates the ledger at `path`.
-    public init(path: String) throws(LedgerError) {
+    public init(path: String, onCallerThread: Bool = false) throws(LedgerError) {
         self.path = path
+        self.onCallerThread = onCallerThread
         do {
             try PrivateFiles.prepareFile(at: path)
         } catch {
@@ -74,12 +80,34 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// Runs `body` in one write transaction without blocking a thread of Swift's cooperative
+    /// pool: on GRDB's writer queue, the caller suspended meanwhile (on the calling thread for a
+    /// ledger opened ``onCallerThread``). Errors as in ``write(_:)``.
+    func writeSuspending<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        guard !onCallerThread else { return try write(body) }
+        do {
+            return try await queue.write(body)
+        } catch let error as DatabaseError {
+            throw LedgerError.database(path: path, reason: Self.describe(error))
+        }
+    }
+
+    /// Runs `body` with a read-only view, as ``writeSuspending(_:)`` runs a write.
+    func readSuspending<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        guard !onCallerThread else { return try read(body) }
+        do {
+            return try await queue.read(body)
+        } catch let error as DatabaseError {
+            throw LedgerError.database(path: path, reason: Self.describe(error))
+        }
+    }
+
     /// Runs run `runID`'s planning (``LedgerPlanning``) in one transaction on the ledger's own
-    /// thread (GRDB's writer queue, never Swift's cooperative pool): committed when `body`
-    /// returns, rolled back when it throws. `onCallerThread` runs it on the calling thread
-    /// instead, for a deterministic executor that cannot wait for another thread.
+    /// thread (GRDB's writer queue, never Swift's cooperative pool; the calling thread for a
+    /// ledger opened ``onCallerThread``): committed when `body` returns, rolled back when it
+    /// throws.
     public func planRun<T: Sendable>(
-        runID: Int64, onCallerThread: Bool = false, _ body: @escaping @Sendable (any LedgerPlanning) throws -> T
+        runID: Int64, _ body: @escaping @Sendable (any LedgerPlanning) throws -> T
     ) async throws -> T {
         guard onCallerThread else {
             return try await transaction(commit: true) { db in try body(SQLitePlanning(db: db, runID: runID)) }

@@ -30,15 +30,15 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
     let otherFiles: PathCollisions
     let progress: @Sendable (RunProgress) -> Void
     let logger: Logger
-    let planOnCallerThread: Bool
+    let ledgerOnCallerThread: Bool
 
     /// A runner for `job` over the given collaborators.
     /// - Parameters:
     ///   - clock: what the limiter, backoff and pauses sleep on.
     ///   - flushClock: what the timer that records finished outcomes at least once a second
     ///     sleeps on (the wall clock unless a test drives time itself).
-    ///   - planOnCallerThread: plan on the calling thread rather than the ledger's own (a
-    ///     deterministic executor, which cannot wait for another thread).
+    ///   - ledgerOnCallerThread: do the ledger's work on the calling thread rather than the
+    ///     ledger's own (a deterministic executor, which cannot wait for another thread).
     public init(
         job: JobConfiguration,
         api: any SessionsAPI,
@@ -50,10 +50,10 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         secrets: [String] = [],
         otherFiles: PathCollisions = PathCollisions(reads: [], writes: []),
         progress: @escaping @Sendable (RunProgress) -> Void = { _ in },
-        planOnCallerThread: Bool = false,
+        ledgerOnCallerThread: Bool = false,
         logger: Logger
     ) {
-        self.planOnCallerThread = planOnCallerThread
+        self.ledgerOnCallerThread = ledgerOnCallerThread
         self.control = control
         self.redaction = ErrorRedaction(secrets: secrets)
         self.otherFiles = otherFiles
@@ -76,7 +76,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         let lock = try LedgerLock(ledgerPath: ledgerPath, now: started)
         defer { lock.unlock() }
         let paths = try InputStage.expandInputs(job.inputs)
-        let ledger = try Ledger(path: ledgerPath)
+        let ledger = try Ledger(path: ledgerPath, onCallerThread: ledgerOnCallerThread)
         if let mode = PrivateFiles.exposedMode(of: ledgerPath) {
             let octal = String(mode, radix: 8)
             logger.warning(
@@ -115,7 +115,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
                 ? nil : try OutputSpool(besideLedger: ledgerPath, lines: OutputLineFormat(job: job, inputPaths: paths))
             let stage = InputStage(job: job, runID: runID, now: started, control: control, logger: runLogger)
             let progress = self.progress
-            planned = try await ledger.planRun(runID: runID, onCallerThread: planOnCallerThread) { planning in
+            planned = try await ledger.planRun(runID: runID) { planning in
                 try stage.run(paths: paths, planning: planning, spool: spool) { counts, bytesRead in
                     var snapshot = RunProgress(phase: .reading)
                     snapshot.bytesRead = bytesRead
@@ -152,7 +152,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             now: now,
             willSend: { pending, date in
                 do {
-                    try ledger.markAttempted(pending, at: date)
+                    try await ledger.markAttempted(pending, at: date)
                     return true
                 } catch {
                     attemptLogger.error("cannot record an attempt; not sending it: \(error)")

@@ -85,10 +85,10 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
         var lastRowID: Int64 = 0
         var exhausted = false
 
-        func nextPending() throws -> PendingCreate? {
+        func nextPending() async throws -> PendingCreate? {
             if let reissue = reissues.popLast() { return reissue }
             if pendingPage.isEmpty && !exhausted {
-                let page = try ledger.pendingCreates(after: lastRowID, limit: 512)
+                let page = try await ledger.pendingCreates(after: lastRowID, limit: 512)
                 pendingPage = page.reversed()
                 if let last = page.last { lastRowID = last.rowID } else { exhausted = true }
             }
@@ -98,8 +98,8 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
         try await withThrowingTaskGroup(of: Event.self) { group in
             let (sender, control, clock, flushClock) = (self.sender, self.control, self.clock, self.flushClock)
             var inFlight = 0
-            func addNext() throws -> Bool {
-                guard stop == nil, control.stopReason == nil, let next = try nextPending() else { return false }
+            func addNext() async throws -> Bool {
+                guard stop == nil, control.stopReason == nil, let next = try await nextPending() else { return false }
                 inFlight += 1
                 group.addTask { .sent(next, await sender.send(next)) }
                 return true
@@ -108,16 +108,16 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
                 await control.waitForStop()
                 return Task.isCancelled ? .idle : .stopRequested
             }
-            for _ in 0..<concurrency where try !addNext() { break }
+            for _ in 0..<concurrency where try await !addNext() { break }
             if inFlight == 0 { group.cancelAll() }
             var done: [(PendingCreate, SendOutcome)] = []
             var expired: [ExpiredOnArrival] = []
             var flushScheduled = false
             var successes = 0
             var notFound = 0
-            func flush() throws {
+            func flush() async throws {
                 guard !done.isEmpty || !expired.isEmpty else { return }
-                try ledger.record(done, expired: expired, runID: runID, now: now())
+                try await ledger.record(done, expired: expired, runID: runID, now: now())
                 done.removeAll(keepingCapacity: true)
                 expired.removeAll(keepingCapacity: true)
             }
@@ -127,7 +127,7 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
                     continue
                 case .flushDue:
                     flushScheduled = false
-                    try flush()
+                    try await flush()
                     continue
                 case .stopRequested:
                     logger.notice(
@@ -158,7 +158,7 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
                             expired.append(arrival)
                             if case .reissue(let next) = arrival {
                                 // Recorded pending before it can be sent.
-                                try flush()
+                                try await flush()
                                 reissues.append(next)
                             }
                         }
@@ -176,7 +176,7 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
                     }
                 }
                 if done.count >= Self.recordBatch {
-                    try flush()
+                    try await flush()
                 } else if !done.isEmpty && !flushScheduled && stop == nil {
                     flushScheduled = true
                     group.addTask {
@@ -185,9 +185,9 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
                     }
                 }
                 progress(stats)
-                if try !addNext() && inFlight == 0 { group.cancelAll() }
+                if try await !addNext() && inFlight == 0 { group.cancelAll() }
             }
-            try flush()
+            try await flush()
             progress(stats)
         }
         return (stats, stop)

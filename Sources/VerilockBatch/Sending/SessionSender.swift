@@ -52,7 +52,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     let clock: C
     let jitter: @Sendable () -> Double
     let now: @Sendable () -> Date
-    let willSend: @Sendable (PendingCreate, Date) -> Bool
+    let willSend: @Sendable (PendingCreate, Date) async -> Bool
     let redaction: ErrorRedaction
     let logger: Logger
 
@@ -77,7 +77,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
         clock: C,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         now: @escaping @Sendable () -> Date = { Date() },
-        willSend: @escaping @Sendable (PendingCreate, Date) -> Bool = { _, _ in true },
+        willSend: @escaping @Sendable (PendingCreate, Date) async -> Bool = { _, _ in true },
         redaction: ErrorRedaction = ErrorRedaction(),
         logger: Logger
     ) {
@@ -231,7 +231,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                 () async throws -> APIResponse? in
                 // The time it leaves, after any wait for the limiter: a lookup waits a timeout from here.
                 let sentAt = now()
-                guard willSend(pending, sentAt) else { return nil }
+                guard await willSend(pending, sentAt) else { return nil }
                 lastSent = sentAt
                 return try await api.createSession(request)
             }

@@ -58,12 +58,12 @@ struct LedgerTests {
     }
 
     @Test("a version 4 ledger migrates: a pending create keeps its key, body and attempt; e-mails come from runs")
-    func migratesFromVersion4() throws {
+    func migratesFromVersion4() async throws {
         let path = folder.path + "/v4.sqlite"
         try PrivateFiles.prepareFile(at: path)
         let queue = try DatabaseQueue(path: path)
         try LedgerSchema.migrator.migrate(queue, upTo: "v4: settlement")
-        try queue.write { db in
+        try await queue.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO run (job, started_at, host, pid) VALUES ('t', '2026-01-01T00:00:00Z', 'h', 1);
@@ -86,7 +86,7 @@ struct LedgerTests {
         try queue.close()
         let ledger = try Ledger(path: path)
         #expect(try ledger.check().isSound)
-        let pending = try ledger.pendingCreates(after: 0, limit: 10)
+        let pending = try await ledger.pendingCreates(after: 0, limit: 10)
         #expect(pending.count == 1)
         #expect(
             pending.first?.request
@@ -173,19 +173,19 @@ struct LedgerTests {
         let state = try await ledger.planRun(runID: run) { try $0.entries(for: ["u-1", "u-2"]) }
         #expect(state.map { $0?.state } == [.pending, nil])
         #expect(state.first??.fingerprint == "f1")
-        let pending = try ledger.pendingCreates(after: 0, limit: 10)
+        let pending = try await ledger.pendingCreates(after: 0, limit: 10)
         #expect(pending.map(\.request.idempotencyKey) == ["k1"])
         #expect(pending.map(\.request.body) == [[1, 2]])
         let session = CreatedSession(
             id: "ses_1", sessionToken: "tok", sessionURL: "https://v/1", status: "created",
             expiresAt: "2030-01-01T00:00:00Z")
         let first = try #require(pending.first)
-        try ledger.record([(first, .created(session))], runID: run, now: Date())
+        try await ledger.record([(first, .created(session))], runID: run, now: Date())
         let entry = try await ledger.planRun(runID: run) { try $0.entries(for: ["u-1"]) }[0]
         #expect(entry?.state == .created)
         #expect(entry?.expiresEpoch == 1_893_456_000)
         #expect(entry?.session == .init(id: "ses_1", url: "https://v/1", expiresAt: "2030-01-01T00:00:00Z"))
-        #expect(try ledger.pendingCreates(after: 0, limit: 10).isEmpty)
+        #expect(try await ledger.pendingCreates(after: 0, limit: 10).isEmpty)
         #expect(try ledger.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM pending_create") } == 0)
     }
 

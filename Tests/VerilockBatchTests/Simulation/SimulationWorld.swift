@@ -127,7 +127,7 @@ struct SimulationWorld {
             let outcome = RunOutcome()
             let runner = BatchRunner(
                 job: job, api: model.client(), clock: clock, flushClock: clock,
-                now: { model.date(clock.now.offset) }, jitter: { 0.5 }, planOnCallerThread: true,
+                now: { model.date(clock.now.offset) }, jitter: { 0.5 }, ledgerOnCallerThread: true,
                 logger: Self.logger(clock))
             let task = Task(executorPreference: executor) {
                 let report: Swift.Result<RunReport, any Error>
