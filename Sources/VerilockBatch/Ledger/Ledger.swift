@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The memory of every session ever created with it: one SQLite file in WAL mode.
 ///
@@ -63,10 +64,24 @@ public final class Ledger: Sendable {
                 throw LedgerError.tooNew(path: path, version: newest, known: migrator.migrations.last ?? "none")
             }
             try migrator.migrate(queue)
+            try Self.requireJSON(queue, path: path)
         } catch let error as LedgerError {
             throw error
         } catch {
             throw .cannotOpen(path: path, reason: Self.describe(error))
+        }
+    }
+
+    /// Refuses an SQLite without its JSON functions (built in since 3.38; Debian's has them):
+    /// batch lookups go through `json_each`.
+    private static func requireJSON(_ queue: DatabaseQueue, path: String) throws {
+        do {
+            try queue.read { db in try db.execute(sql: "SELECT key FROM json_each('[]')") }
+        } catch {
+            throw LedgerError.cannotOpen(
+                path: path,
+                reason: "this SQLite (\(String(cString: sqlite3_libversion()))) has no JSON functions (json_each); "
+                    + "the ledger needs SQLite 3.38 or later, or a build with JSON1")
         }
     }
 

@@ -17,20 +17,32 @@ struct RawStatement {
         sqlite3_clear_bindings(handle)
     }
 
-    func bind(_ index: Int32, _ value: String?) {
+    /// Binds text (NULL for nil); throws when SQLite refuses it (too big, out of memory), so a
+    /// statement never runs with a value missing.
+    func bind(_ index: Int32, _ value: String?) throws {
         guard var text = value else {
-            sqlite3_bind_null(handle, index)
+            try check(sqlite3_bind_null(handle, index))
             return
         }
-        text.withUTF8 { bytes in
-            _ = sqlite3_bind_text(
+        guard text.utf8.count <= Int(Int32.max) else { throw DatabaseError(resultCode: .SQLITE_TOOBIG) }
+        let code = text.withUTF8 { bytes in
+            sqlite3_bind_text(
                 handle, index, UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self),
                 Int32(bytes.count), Self.transient)
         }
+        try check(code)
     }
 
-    func bind(_ index: Int32, _ value: Int64) {
-        sqlite3_bind_int64(handle, index, value)
+    func bind(_ index: Int32, _ value: Int64) throws {
+        try check(sqlite3_bind_int64(handle, index, value))
+    }
+
+    private func check(_ code: Int32) throws {
+        guard code == SQLITE_OK else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code),
+                message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))))
+        }
     }
 
     /// Steps once: true when a row is available, false when done; throws on an error.

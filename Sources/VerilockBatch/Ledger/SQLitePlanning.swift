@@ -30,7 +30,7 @@ struct SQLitePlanning: LedgerPlanning {
                     FROM json_each(?) j JOIN applicant a ON a.external_id = j.value
                     """))
         lookup.reset()
-        lookup.bind(1, Self.jsonArray(externalIDs))
+        try lookup.bind(1, Self.jsonArray(externalIDs))
         var needDetails: [Int] = []
         while try lookup.step() {
             guard let place = lookup.int64(0).map(Int.init), entries.indices.contains(place),
@@ -149,14 +149,14 @@ struct SQLitePlanning: LedgerPlanning {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         """))
             insert.reset()
-            insert.bind(1, runID)
-            insert.bind(2, plan.seq)
-            insert.bind(3, Int64(plan.fileIndex))
-            insert.bind(4, Int64(plan.line))
-            insert.bind(5, plan.externalID)
-            insert.bind(6, plan.outcome.rawValue)
-            insert.bind(7, plan.message)
-            insert.bind(8, plan.intent == nil || plan.keepsRecordInRun ? plan.record : nil)
+            try insert.bind(1, runID)
+            try insert.bind(2, plan.seq)
+            try insert.bind(3, Int64(plan.fileIndex))
+            try insert.bind(4, Int64(plan.line))
+            try insert.bind(5, plan.externalID)
+            try insert.bind(6, plan.outcome.rawValue)
+            try insert.bind(7, plan.message)
+            try insert.bind(8, plan.intent == nil || plan.keepsRecordInRun ? plan.record : nil)
             _ = try insert.step()
             insert.reset()
         }

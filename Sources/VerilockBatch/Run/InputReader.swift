@@ -26,13 +26,18 @@ struct InputReader: Sendable {
         thread.start()
     }
 
-    /// The rows a run's inputs likely hold, from the first `rows` rows (`bytes` long) of
-    /// `totalBytes`, with a tenth to spare; at most 64 million. Without sizes, just `rows`.
-    static func expectedRows(after rows: Int, bytes: Int64, of totalBytes: Int64?) -> Int {
-        guard let totalBytes, bytes > 0 else { return rows }
-        let estimate = Double(totalBytes) / Double(bytes) * Double(rows) * 1.1
-        return Int(min(estimate, 64_000_000))
+    /// The rows a file of `size` bytes likely holds, from its first `rows` rows (`bytes` long),
+    /// with a tenth to spare; at most ``maxReserved``, so that a file whose first rows are
+    /// unusually short cannot make the reader set aside much more than it needs (beyond that,
+    /// the set grows as it fills). Without a size, just `rows`.
+    static func expectedRows(after rows: Int, bytes: Int64, of size: Int64?) -> Int {
+        guard let size, bytes > 0 else { return rows }
+        let estimate = Double(size) / Double(bytes) * Double(rows) * 1.1
+        return Int(min(estimate, Double(maxReserved)))
     }
+
+    /// The most ids room is made for in advance (a table of 64 MB).
+    static let maxReserved = 2_000_000
 
     private func read(into channel: BatchChannel<InputBatch>) throws {
         var seq: Int64 = 0
@@ -40,11 +45,6 @@ struct InputReader: Sendable {
         var seen = SeenIDs()
         var reserved = false
         var bytesBefore: Int64 = 0
-        // Every input's size, when all are regular files: the run's row count is estimated from it.
-        let sizes = paths.map {
-            $0 == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: $0))?[.size] as? Int64
-        }
-        let totalBytes = sizes.contains { $0 == nil } ? nil : sizes.compactMap { $0 }.reduce(0, +)
         for (fileIndex, path) in paths.enumerated() {
             let source = try ByteChunkReader(path: path, encoding: job.encoding)
             var records = try RecordSource(source: source, format: job.format.resolved(for: path), job: job)
@@ -68,10 +68,10 @@ struct InputReader: Sendable {
                 seq += 1
                 rows += 1
                 // When the first file's second chunk is read, its first chunk's rows tell how
-                // many ids to make room for.
+                // many ids that file holds, to make room for them.
                 if fileIndex == 0, !reserved, source.bytesRead > firstChunk {
                     reserved = true
-                    seen.reserve(Self.expectedRows(after: rows, bytes: firstChunk, of: totalBytes))
+                    seen.reserve(Self.expectedRows(after: rows, bytes: firstChunk, of: source.size))
                 }
                 if batch.rows.count == Self.batchSize {
                     batch.bytesRead = bytesBefore + source.bytesRead

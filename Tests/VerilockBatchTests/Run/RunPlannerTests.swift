@@ -59,6 +59,8 @@ struct RunPlannerTests {
         #expect(first.count > 30_000)
         #expect(InputReader.expectedRows(after: 1_000, bytes: 50_000, of: 5_000_000) == 110_000)
         #expect(InputReader.expectedRows(after: 1_000, bytes: 50_000, of: nil) == 1_000)
+        // Short first rows in a huge file: room for at most 2 million ids is made in advance.
+        #expect(InputReader.expectedRows(after: 40_000, bytes: 1 << 20, of: 2 << 30) == 2_000_000)
     }
 
     @Test("ids equal only by Unicode equivalence are two applicants, as in the ledger")
