@@ -4,9 +4,10 @@ import Foundation
 /// ledger until the output file is written: a private file beside the ledger, unlinked as soon
 /// as it is made, so it vanishes with the process whatever happens.
 ///
-/// Each row is formatted as it goes in (``OutputLineFormat``), during the input stage (a run's
-/// on the thread of its ``SpoolWriter``), and kept as its place in the input order (`seq`) and its line's bytes; writing the
-/// output then merges these lines, in order, with the rows the ledger holds (``ResultFiles``).
+/// Each row is formatted as it goes in (``OutputLineFormat``); during a run that happens on
+/// the thread of its ``SpoolWriter``, while the input is still being read. The spool keeps each
+/// line's place in the input order (`seq`) and its bytes; writing the output then merges these
+/// lines, in order, with the rows the ledger holds (``ResultFiles``).
 public final class OutputSpool: @unchecked Sendable {
     private let descriptor: Int32
     private let lines: OutputLineFormat
