@@ -23,6 +23,22 @@ public struct OutputRow: Sendable, Equatable {
     /// all but plain `existing` rows; a session settled with changed data is `existing` in
     /// status but new to the mail-merge.
     public var isNew = true
+
+    /// The row of input row `seq` (file `fileIndex`, line `line`) that already had `session`:
+    /// status `existing`, not new to the mail-merge.
+    static func existing(
+        seq: Int64, fileIndex: Int, line: Int, externalID: String, email: String?, name: String?,
+        session: ApplicantEntry.Session, record: String?, layout: [String]?
+    ) -> OutputRow {
+        var row = OutputRow(
+            fileIndex: fileIndex, line: line, externalID: externalID, email: email, name: name,
+            sessionID: session.id, sessionURL: session.url, expiresAt: session.expiresAt, status: "existing",
+            record: record)
+        row.seq = seq
+        row.layout = layout
+        row.isNew = false
+        return row
+    }
 }
 
 /// One line of the rejects file.

@@ -42,10 +42,9 @@ public struct ResultFiles {
         try spooled?.start()
         /// Writes the spool's lines that come before `seq` in the input order.
         func writeSpooled(before seq: Int64) throws {
-            guard var reader = spooled else { return }
             line.removeAll(keepingCapacity: true)
-            while let next = reader.nextSeq, next < seq {
-                try reader.appendLine(to: &line)
+            while let next = spooled?.nextSeq, next < seq {
+                try spooled?.appendLine(to: &line)
                 count += 1
                 if line.count >= 1 << 16 {
                     try writer.write(line)
@@ -53,7 +52,6 @@ public struct ResultFiles {
                 }
             }
             if !line.isEmpty { try writer.write(line) }
-            spooled = reader
         }
         let rows: ((OutputRow) throws -> Void) throws -> Void =
             switch scope {

@@ -51,15 +51,12 @@ public struct RunReplay {
                 else {
                     continue
                 }
-                var output = OutputRow(
-                    fileIndex: files[batch.fileIndex].fileIndex, line: row.line, externalID: externalID,
-                    email: applicant.email, name: applicant.name, sessionID: session.id, sessionURL: session.url,
-                    expiresAt: session.expiresAt, status: "existing",
-                    record: keepsRecord ? batch.mapper.recordText(row.content) : nil)
-                output.seq = row.seq
-                output.layout = batch.mapper.recordLayout
-                output.isNew = false
-                try spool.append(output)
+                try spool.append(
+                    .existing(
+                        seq: row.seq, fileIndex: files[batch.fileIndex].fileIndex, line: row.line,
+                        externalID: externalID, email: applicant.email, name: applicant.name, session: session,
+                        record: keepsRecord ? batch.mapper.recordText(row.content) : nil,
+                        layout: batch.mapper.recordLayout))
                 count += 1
                 inFile += 1
             }

@@ -39,13 +39,11 @@ final class SpoolWriter: @unchecked Sendable {
         while let planned = try? channel.receive() {
             for plan in planned.plans where plan.outcome == .existing {
                 guard let session = plan.session else { continue }
-                var output = OutputRow(
-                    fileIndex: plan.fileIndex, line: plan.line, externalID: plan.externalID ?? "", email: plan.email,
-                    name: plan.name, sessionID: session.id, sessionURL: session.url, expiresAt: session.expiresAt,
-                    status: "existing", record: plan.record)
-                output.seq = plan.seq
-                output.layout = planned.batch.mapper.recordLayout
-                try spool.append(output)
+                try spool.append(
+                    .existing(
+                        seq: plan.seq, fileIndex: plan.fileIndex, line: plan.line, externalID: plan.externalID ?? "",
+                        email: plan.email, name: plan.name, session: session, record: plan.record,
+                        layout: planned.batch.mapper.recordLayout))
             }
         }
         try spool.flush()
