@@ -37,36 +37,41 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let now = Date()
-            let (job, ledger) = try ledgerOptions.openLedger(now: now)
-            let path = ledger.path
-            let scope: ResultFiles.Scope
-            var runID: Int64?
-            if all {
-                scope = .allSessions
-            } else {
-                guard let id = try run ?? ledger.lastRunID(job: ledgerOptions.job == nil ? nil : job.name) else {
-                    throw LedgerError.database(path: path, reason: "no run recorded: nothing to export")
-                }
-                scope = .run(id)
-                runID = id
-            }
-            let target = output ?? job.expand(job.outputPath, runID: runID, now: now)
-            try PathCollisions(
-                reads: PathCollisions.reads(of: job, jobFile: ledgerOptions.job, ledgerPath: path),
-                writes: [PathCollisions.File("output", target)]
-            ).check()
+            let (job, ledger) = try await ledgerOptions.openLedger(now: now)
+            let path = ledger.location
+            let (all, run, output, jobFile) = (all, run, output, ledgerOptions.job)
             let mode = include.flatMap(IncludeMode.init(rawValue:)) ?? job.include
-            // A run's rows that already had a session are not kept row by row: its inputs are read again.
-            let inputPaths = try runID.map { try ledger.inputPaths(runID: $0) } ?? []
-            let lines = OutputLineFormat(job: job, inputPaths: inputPaths)
-            var spool: OutputSpool?
-            if let runID, mode == .all {
-                let existing = try OutputSpool(besideLedger: path, lines: lines)
-                try RunReplay(job: job, ledger: ledger, runID: runID).existingRows(into: existing)
-                spool = existing
+            // One snapshot of the ledger, read on its own thread.
+            let (rows, target, runID) = try await ledger.reading { view in
+                let scope: ResultFiles.Scope
+                var runID: Int64?
+                if all {
+                    scope = .allSessions
+                } else {
+                    guard let id = try run ?? view.lastRunID(job: jobFile == nil ? nil : job.name) else {
+                        throw LedgerError.database(path: path, reason: "no run recorded: nothing to export")
+                    }
+                    scope = .run(id)
+                    runID = id
+                }
+                let target = output ?? job.expand(job.outputPath, runID: runID, now: now)
+                try PathCollisions(
+                    reads: PathCollisions.reads(of: job, jobFile: jobFile, ledgerPath: path),
+                    writes: [PathCollisions.File("output", target)]
+                ).check()
+                // A run's rows that already had a session are not kept row by row: its inputs
+                // are read again.
+                let inputPaths = try runID.map { try view.inputPaths(runID: $0) } ?? []
+                let lines = OutputLineFormat(job: job, inputPaths: inputPaths)
+                var spool: OutputSpool?
+                if let runID, mode == .all {
+                    let existing = try OutputSpool(besideLedger: path, lines: lines)
+                    try RunReplay(job: job, ledger: view, runID: runID).existingRows(into: existing)
+                    spool = existing
+                }
+                let files = ResultFiles(ledger: view, scope: scope, inputPaths: inputPaths, spool: spool)
+                return (try files.writeOutput(to: target, lines: lines, include: mode), target, runID)
             }
-            let files = ResultFiles(ledger: ledger, scope: scope, inputPaths: inputPaths, spool: spool)
-            let rows = try files.writeOutput(to: target, lines: lines, include: mode)
             printError("exported \(rows) rows to \(target)" + (runID.map { " from run \($0)" } ?? " (every session)"))
         } catch {
             printError("error: \(error.localizedDescription)")

@@ -26,14 +26,14 @@ struct LedgerBackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (_, source) = try LedgerOptions.openLedger(
+            let (_, source) = try await LedgerOptions.openLedger(
                 job: ledger == nil ? paths[0] : nil, ledger: ledger, now: Date())
             let target = paths[paths.count - 1]
             try PathCollisions(
-                reads: PathCollisions.ledger(source.path), writes: [PathCollisions.File("backup", target)]
+                reads: PathCollisions.ledger(source.location), writes: [PathCollisions.File("backup", target)]
             ).check()
-            try source.backup(to: target)
-            printError("backed up \(source.path) to \(target)")
+            try await source.backup(to: target)
+            printError("backed up \(source.location) to \(target)")
         } catch {
             printError("error: \(error.localizedDescription)")
             throw ExitCode(ExitStatus(for: error).rawValue)

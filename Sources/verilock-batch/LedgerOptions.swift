@@ -26,16 +26,16 @@ struct LedgerOptions: ParsableArguments {
     }
 
     /// The job and its ledger, which must exist: reading commands never create one.
-    func openLedger(now: Date) throws -> (JobConfiguration, Ledger) {
-        try Self.openLedger(job: job, ledger: ledger, now: now)
+    func openLedger(now: Date) async throws -> (JobConfiguration, any Ledger) {
+        try await Self.openLedger(job: job, ledger: ledger, now: now)
     }
 
-    static func openLedger(job: String?, ledger: String?, now: Date) throws -> (JobConfiguration, Ledger) {
+    static func openLedger(job: String?, ledger: String?, now: Date) async throws -> (JobConfiguration, any Ledger) {
         let job = try load(job: job, ledger: ledger)
         let path = job.expand(job.ledgerPath, runID: nil, now: now)
         guard FileManager.default.fileExists(atPath: path) else {
             throw LedgerError.cannotOpen(path: path, reason: "no such file: no run has used this ledger yet")
         }
-        return (job, try Ledger(path: path))
+        return (job, try await SQLiteLedger.open(path: path))
     }
 }

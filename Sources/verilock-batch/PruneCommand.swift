@@ -28,8 +28,8 @@ struct PruneCommand: AsyncParsableCommand {
             let path = job.expand(job.ledgerPath, runID: nil, now: now)
             let lock = try LedgerLock(ledgerPath: path, now: now)
             defer { lock.unlock() }
-            let (_, ledger) = try ledgerOptions.openLedger(now: now)
-            let report = try ledger.prune(retention: job.retention, now: now, dryRun: dryRun)
+            let (_, ledger) = try await ledgerOptions.openLedger(now: now)
+            let report = try await ledger.prune(retention: job.retention, now: now, dryRun: dryRun)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

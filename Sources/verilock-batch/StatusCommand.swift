@@ -19,10 +19,10 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let now = Date()
-            let (job, ledger) = try ledgerOptions.openLedger(now: now)
-            var status = try ledger.status(now: now)
+            let (job, ledger) = try await ledgerOptions.openLedger(now: now)
+            var status = try await ledger.status(now: now)
             if ledgerOptions.job != nil {
-                status.nextPrune = try ledger.prune(retention: job.retention, now: now, dryRun: true)
+                status.nextPrune = try await ledger.prune(retention: job.retention, now: now, dryRun: true)
             }
             if json {
                 print(String(decoding: try status.jsonBytes(), as: UTF8.self))

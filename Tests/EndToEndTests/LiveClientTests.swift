@@ -91,7 +91,7 @@ extension LiveClientTests {
         let reissued = rows.filter { $0.hasSuffix(",reissued") }.map { String($0.prefix { $0 != "," }) }
         #expect(reissued == ["e-1", "e-2", "e-3", "e-4"])
         // The replaced sessions stay in the ledger's history.
-        let status = try Ledger(path: folder + "/ledger.sqlite").status(now: Date())
+        let status = try await SQLiteLedger(path: folder + "/ledger.sqlite").status(now: Date())
         #expect(status.sessions == 14)
     }
 }

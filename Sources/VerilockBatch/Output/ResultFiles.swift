@@ -1,7 +1,8 @@
 /// Writes a run's output (mail-merge) and rejects files from the ledger, atomically.
 ///
 /// Both are made from the ledger's rows for the run, so a run and a later `export` write the
-/// same files; together they hold every row the run read, each exactly once.
+/// same files; together they hold every row the run read, each exactly once. Used inside
+/// ``Ledger/reading(_:)``, on the ledger's own thread.
 public struct ResultFiles {
     /// Which rows the files hold.
     public enum Scope: Sendable, Equatable {
@@ -11,7 +12,7 @@ public struct ResultFiles {
         case allSessions
     }
 
-    let ledger: Ledger
+    let ledger: any LedgerReading
     let scope: Scope
     /// The input paths, by file index.
     let inputPaths: [String]
@@ -19,7 +20,7 @@ public struct ResultFiles {
 
     /// Writer for the files of `scope`, naming inputs by `inputPaths` (by file index); a run's
     /// existing rows come from `spool`.
-    public init(ledger: Ledger, scope: Scope, inputPaths: [String], spool: OutputSpool? = nil) {
+    public init(ledger: any LedgerReading, scope: Scope, inputPaths: [String], spool: OutputSpool? = nil) {
         self.ledger = ledger
         self.scope = scope
         self.inputPaths = inputPaths

@@ -76,7 +76,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         let lock = try LedgerLock(ledgerPath: ledgerPath, now: started)
         defer { lock.unlock() }
         let paths = try InputStage.expandInputs(job.inputs)
-        let ledger = try Ledger(path: ledgerPath, onCallerThread: ledgerOnCallerThread)
+        let ledger: any Ledger = try await SQLiteLedger.open(path: ledgerPath, onCallerThread: ledgerOnCallerThread)
         if let mode = PrivateFiles.exposedMode(of: ledgerPath) {
             let octal = String(mode, radix: 8)
             logger.warning(
@@ -87,7 +87,8 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
             return (path, path == "-" ? nil : size)
         }
-        let runID = try ledger.startRun(job: job.name, inputs: sizes, simulated: job.api.simulator != nil, now: started)
+        let runID = try await ledger.startRun(
+            job: job.name, inputs: sizes, simulated: job.api.simulator != nil, now: started)
         let outputPath = job.expand(job.outputPath, runID: runID, now: started)
         let rejectsPath = job.expand(job.rejectsPath, runID: runID, now: started)
         do {
@@ -98,7 +99,8 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
                     + otherFiles.writes
             ).check()
         } catch {
-            try? ledger.finishRun(runID, exitCode: ExitStatus(for: error).rawValue, counts: RunCounts(), now: now())
+            try? await ledger.finishRun(
+                runID, exitCode: ExitStatus(for: error).rawValue, counts: RunCounts(), now: now())
             throw error
         }
         var runLogger = logger
@@ -127,7 +129,8 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
                 }
             }
         } catch {
-            try? ledger.finishRun(runID, exitCode: ExitStatus(for: error).rawValue, counts: RunCounts(), now: now())
+            try? await ledger.finishRun(
+                runID, exitCode: ExitStatus(for: error).rawValue, counts: RunCounts(), now: now())
             throw error
         }
         runLogger.info("inputs read", metadata: ["rows": "\(planned.rows)", "to_send": "\(planned.toSend)"])
@@ -181,8 +184,8 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         }
         let sendSeconds = sendStart.duration(to: clock.now).inSeconds
 
-        // Stage 6.
-        var counts = try ledger.counts(runID: runID)
+        // Stage 6, on the ledger's own thread.
+        var counts = try await ledger.reading { try $0.counts(runID: runID) }
         counts.requests = stats.requests
         counts.retries = stats.retries
         counts.rateLimited = stats.rateLimited
@@ -190,15 +193,21 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         let outputRows: Int
         let rejectedRows: Int
         do {
-            let files = ResultFiles(
-                ledger: ledger, scope: .run(runID), inputPaths: try ledger.inputPaths(runID: runID), spool: spool)
-            outputRows = try files.writeOutput(
-                to: outputPath, lines: OutputLineFormat(job: job, inputPaths: files.inputPaths), include: job.include)
-            rejectedRows = try files.writeRejects(to: rejectsPath, escapeFormulas: job.escapeFormulas)
+            let job = self.job
+            (outputRows, rejectedRows) = try await ledger.reading { view in
+                let files = ResultFiles(
+                    ledger: view, scope: .run(runID), inputPaths: try view.inputPaths(runID: runID), spool: spool)
+                return (
+                    try files.writeOutput(
+                        to: outputPath, lines: OutputLineFormat(job: job, inputPaths: files.inputPaths),
+                        include: job.include),
+                    try files.writeRejects(to: rejectsPath, escapeFormulas: job.escapeFormulas)
+                )
+            }
         } catch {
             // The run's real end: its files are not written (the next run carries its new
             // sessions over).
-            try? ledger.finishRun(runID, exitCode: ExitStatus(for: error).rawValue, counts: counts, now: now())
+            try? await ledger.finishRun(runID, exitCode: ExitStatus(for: error).rawValue, counts: counts, now: now())
             throw error
         }
 
@@ -225,11 +234,11 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             stoppedBecause: stoppedBecause,
             exitCode: exitCode
         )
-        try ledger.finishRun(runID, exitCode: exitCode, counts: counts, now: now())
+        try await ledger.finishRun(runID, exitCode: exitCode, counts: counts, now: now())
         if stoppedBecause == nil {
             // A run that read everything and wrote its files applies the job's retention.
             do {
-                let pruned = try ledger.prune(retention: job.retention, now: now())
+                let pruned = try await ledger.prune(retention: job.retention, now: now())
                 if pruned.removedAnything {
                     runLogger.info(
                         "pruned the ledger",
@@ -243,7 +252,8 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
                 runLogger.warning("could not prune the ledger; the next run or `prune` tries again: \(error)")
             }
         }
-        report.lastSuccessAt = try ledger.lastSuccess(job: job.name)
+        let jobName = job.name
+        report.lastSuccessAt = try await ledger.reading { try $0.lastSuccess(job: jobName) }
         report.otherShards = planned.otherShards
         report.lookupFallback = lookupFallback.fallbackReason
         return report

@@ -2,14 +2,15 @@ import Foundation
 
 /// The existing rows of an earlier run, which the ledger counts but does not keep row by row:
 /// the run's input files are read again (they must be unchanged: same SHA-256, same rows) and
-/// each row the run did not record is looked up, for `export --run`.
+/// each row the run did not record is looked up, for `export --run`. Used inside
+/// ``Ledger/reading(_:)``, on the ledger's own thread.
 public struct RunReplay {
     let job: JobConfiguration
-    let ledger: Ledger
+    let ledger: any LedgerReading
     let runID: Int64
 
     /// A replay of run `runID` with `job`'s input settings (format, encoding, columns, shard).
-    public init(job: JobConfiguration, ledger: Ledger, runID: Int64) {
+    public init(job: JobConfiguration, ledger: any LedgerReading, runID: Int64) {
         self.job = job
         self.ledger = ledger
         self.runID = runID

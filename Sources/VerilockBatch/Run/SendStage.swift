@@ -46,7 +46,7 @@ public struct SendStats: Sendable, Equatable {
 /// answer never came stay pending for the next run. A settled session that arrives expired is
 /// reissued in the same run (or rejected as expired, under `reissue_expired: false`).
 struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
-    let ledger: Ledger
+    let ledger: any Ledger
     let runID: Int64
     let sender: SessionSender<C>
     let concurrency: Int

@@ -11,7 +11,7 @@ struct LedgerTests {
     @Test("a new ledger is created 0600 in a 0700 folder, in WAL mode")
     func creation() throws {
         let path = folder.path + "/deep/state/ledger.sqlite"
-        let ledger = try Ledger(path: path)
+        let ledger = try SQLiteLedger(path: path)
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let folderAttributes = try FileManager.default.attributesOfItem(atPath: folder.path + "/deep/state")
@@ -23,12 +23,12 @@ struct LedgerTests {
     @Test("a ledger from a newer tool is refused naming both schema versions, and left as it is")
     func tooNew() throws {
         let path = folder.path + "/new.sqlite"
-        _ = try Ledger(path: path)
+        _ = try SQLiteLedger(path: path)
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9: from the future')") }
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(throws: LedgerError.tooNew(path: path, version: "v9: from the future", known: "v5: compact")) {
-            _ = try Ledger(path: path)
+            _ = try SQLiteLedger(path: path)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         #expect(ExitStatus(for: LedgerError.tooNew(path: path, version: "v9", known: "v4")) == .cannotWrite)
@@ -36,23 +36,23 @@ struct LedgerTests {
 
     @Test("check counts what the ledger holds; backup writes a 0600 copy that checks alike, never over a file")
     func checkAndBackup() async throws {
-        let ledger = try Ledger(path: folder.path + "/l.sqlite")
-        let run = try ledger.startRun(job: "t", inputs: [("a.csv", 10)], simulated: false, now: Date())
+        let ledger = try SQLiteLedger(path: folder.path + "/l.sqlite")
+        let run = try await ledger.startRun(job: "t", inputs: [("a.csv", 10)], simulated: false, now: Date())
         try await Self.recordIntent(ledger, run: run, "u-1", key: "k1", body: [1])
-        let check = try ledger.check()
+        let check = try await ledger.check()
         #expect(check.isSound)
         #expect(check.applicants == ["pending": 1])
         #expect(check.runs == 1)
         #expect(check.schema == "v5: compact" && check.toolSchema == check.schema)
         let copy = folder.path + "/backups/copy.sqlite"
-        try ledger.backup(to: copy)
+        try await ledger.backup(to: copy)
         #expect((try FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int) == 0o600)
-        var copied = try Ledger(path: copy).check()
+        var copied = try await SQLiteLedger(path: copy).check()
         copied.ledger = check.ledger
         copied.bytes = check.bytes
         #expect(copied == check)
         let sizeBefore = try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int
-        #expect(throws: LedgerError.self) { try ledger.backup(to: copy) }
+        await #expect(throws: LedgerError.self) { try await ledger.backup(to: copy) }
         #expect(try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int == sizeBefore)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path + "/backups") == ["copy.sqlite"])
     }
@@ -84,8 +84,8 @@ struct LedgerTests {
                     """)
         }
         try queue.close()
-        let ledger = try Ledger(path: path)
-        #expect(try ledger.check().isSound)
+        let ledger = try SQLiteLedger(path: path)
+        #expect(try await ledger.check().isSound)
         let pending = try await ledger.pendingCreates(after: 0, limit: 10)
         #expect(pending.count == 1)
         #expect(
@@ -103,29 +103,29 @@ struct LedgerTests {
             try ledger.read { db in try String.fetchAll(db, sql: "SELECT id FROM session ORDER BY id") } == [
                 "ses_0", "ses_1",
             ])
-        #expect(try ledger.status(now: Date()).sessions == 3)
+        #expect(try await ledger.status(now: Date()).sessions == 3)
     }
 
     @Test("check reports a row that refers to nothing as a problem")
-    func checkFindsOrphans() throws {
+    func checkFindsOrphans() async throws {
         let path = folder.path + "/orphan.sqlite"
-        _ = try Ledger(path: path)
+        _ = try SQLiteLedger(path: path)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = false
         let queue = try DatabaseQueue(path: path, configuration: configuration)
-        try queue.write { db in
+        try await queue.write { db in
             try db.execute(sql: "INSERT INTO run_input (run_id, file_index, path) VALUES (999, 0, 'a.csv')")
         }
-        let check = try Ledger(path: path).check()
+        let check = try await SQLiteLedger(path: path).check()
         #expect(!check.isSound)
         #expect(check.problems == ["1 rows refer to rows that do not exist"])
         #expect(check.text.contains("integrity   1 problems:"))
     }
 
     @Test("the schema refuses a created applicant without a session url")
-    func schemaInvariant() throws {
-        let ledger = try Ledger(path: folder.path + "/l.sqlite")
-        let run = try ledger.startRun(job: "t", inputs: [], simulated: false, now: Date())
+    func schemaInvariant() async throws {
+        let ledger = try SQLiteLedger(path: folder.path + "/l.sqlite")
+        let run = try await ledger.startRun(job: "t", inputs: [], simulated: false, now: Date())
         #expect(throws: LedgerError.self) {
             try ledger.write { db in
                 try db.execute(
@@ -138,7 +138,7 @@ struct LedgerTests {
     }
 
     /// Records a create intent for `externalID` in run `run`, as the input stage does.
-    static func recordIntent(_ ledger: Ledger, run: Int64, _ externalID: String, key: String, body: [UInt8])
+    static func recordIntent(_ ledger: SQLiteLedger, run: Int64, _ externalID: String, key: String, body: [UInt8])
         async throws
     {
         var plan = PlannedRow(seq: 0, fileIndex: 0, line: 2, externalID: externalID, outcome: .create)
@@ -149,11 +149,11 @@ struct LedgerTests {
 
     @Test("a batch lookup answers in the order asked, by the ids' bytes, whatever characters they hold")
     func lookupOrder() async throws {
-        let ledger = try Ledger(path: folder.path + "/l.sqlite")
+        let ledger = try SQLiteLedger(path: folder.path + "/l.sqlite")
         let known = ["q\"uote", "back\\slash", "jos\u{E9}", "tab\there", "\u{1F600}", "[1,2]"]
         var run: Int64 = 0
         for (index, id) in known.enumerated() {
-            run = try ledger.startRun(job: "t", inputs: [("a.csv", 10)], simulated: false, now: Date())
+            run = try await ledger.startRun(job: "t", inputs: [("a.csv", 10)], simulated: false, now: Date())
             try await Self.recordIntent(ledger, run: run, id, key: "k\(index)", body: [1])
         }
         let asked = [
@@ -162,13 +162,13 @@ struct LedgerTests {
         ]
         let found = try await ledger.planRun(runID: run) { try $0.entries(for: asked) }
         #expect(found.map { $0 != nil } == [true, false, true, false, true, true, true, true, true])
-        #expect(try ledger.entries(for: []).isEmpty)
+        #expect(try await ledger.reading { try $0.entries(for: []) }.isEmpty)
     }
 
     @Test("an intent then its outcome: pending (key and body kept), then created (key and body forgotten)")
     func intentThenOutcome() async throws {
-        let ledger = try Ledger(path: folder.path + "/l.sqlite")
-        let run = try ledger.startRun(job: "t", inputs: [("a.csv", 10)], simulated: false, now: Date())
+        let ledger = try SQLiteLedger(path: folder.path + "/l.sqlite")
+        let run = try await ledger.startRun(job: "t", inputs: [("a.csv", 10)], simulated: false, now: Date())
         try await Self.recordIntent(ledger, run: run, "u-1", key: "k1", body: [1, 2])
         let state = try await ledger.planRun(runID: run) { try $0.entries(for: ["u-1", "u-2"]) }
         #expect(state.map { $0?.state } == [.pending, nil])
@@ -191,8 +191,8 @@ struct LedgerTests {
 
     @Test("the same external_id twice in one run's history is refused by the schema")
     func duplicateInRun() async throws {
-        let ledger = try Ledger(path: folder.path + "/l.sqlite")
-        let run = try ledger.startRun(job: "t", inputs: [], simulated: false, now: Date())
+        let ledger = try SQLiteLedger(path: folder.path + "/l.sqlite")
+        let run = try await ledger.startRun(job: "t", inputs: [], simulated: false, now: Date())
         try await Self.recordIntent(ledger, run: run, "u-1", key: "k", body: [])
         var again = PlannedRow(seq: 1, fileIndex: 0, line: 3, externalID: "u-1", outcome: .failed)
         again.message = "x"

@@ -40,11 +40,11 @@ struct RetentionTests {
         #expect(before.contains("private.person7@example.com") && before.contains(urls[6]))
 
         // 100 days on, nothing is due; 181 days after the links ended, everything is.
-        let ledger = try Ledger(path: ledgerPath)
-        let early = try ledger.prune(
+        let ledger = try SQLiteLedger(path: ledgerPath)
+        let early = try await ledger.prune(
             retention: harness.job.retention, now: Self.start.addingTimeInterval(100 * Self.day))
         #expect(early.applicantsErased == 0 && early.runRows == 40)
-        let report = try ledger.prune(
+        let report = try await ledger.prune(
             retention: harness.job.retention, now: Self.start.addingTimeInterval(182 * Self.day))
         #expect(report.applicantsErased == 40)
         let after = try Self.ledgerBytes(ledgerPath)
@@ -62,7 +62,7 @@ struct RetentionTests {
         #expect(rejects.count == 40 && rejects.allSatisfy { $0["reason"] == "erased" })
         let final = try Self.ledgerBytes(ledgerPath)
         #expect(needles.filter { final.contains($0) } == [])
-        let status = try Ledger(path: ledgerPath).status(now: Self.start.addingTimeInterval(183 * Self.day))
+        let status = try await SQLiteLedger(path: ledgerPath).status(now: Self.start.addingTimeInterval(183 * Self.day))
         #expect(status.erased == 40 && status.oldestPersonalData == nil)
     }
 
@@ -78,14 +78,14 @@ struct RetentionTests {
             let report = try await harness.run(
                 FakeSessionsAPI(), now: Self.start.addingTimeInterval(Double(night) * Self.day))
             #expect(report.counts.existing == 3000)
-            let pages = try Ledger(path: harness.job.ledgerPath).read { db in
+            let pages = try SQLiteLedger(path: harness.job.ledgerPath).read { db in
                 try Int64.fetchOne(db, sql: "SELECT page_count FROM pragma_page_count()") ?? 0
             }
             sizes.append(pages)
         }
         print("retention: ledger pages after each night: \(sizes)")
         #expect(sizes[29] <= sizes[7])
-        let runs = try Ledger(path: harness.job.ledgerPath).read { db in
+        let runs = try SQLiteLedger(path: harness.job.ledgerPath).read { db in
             try Int.fetchOne(db, sql: "SELECT count(DISTINCT run_id) FROM run_row") ?? 0
         }
         #expect(runs <= 9)
@@ -101,8 +101,8 @@ struct RetentionTests {
         harness.job.api.maxAttempts = 1
         let first = try await harness.run(api, now: Self.start)
         #expect(first.counts.pending == 1)
-        let ledger = try Ledger(path: harness.job.ledgerPath)
-        let pruned = try ledger.prune(
+        let ledger = try SQLiteLedger(path: harness.job.ledgerPath)
+        let pruned = try await ledger.prune(
             retention: harness.job.retention, now: Self.start.addingTimeInterval(10 * Self.day))
         #expect(pruned.runRows == 1)
         harness.folder.write("a.csv", "external_id,applicant_email,applicant_name,plan\n")

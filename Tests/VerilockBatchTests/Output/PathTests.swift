@@ -115,7 +115,7 @@ extension PathTests {
     @Test("a ledger reached through a symlink: its real WAL, shared-memory and lock files are refused as outputs")
     func symlinkedLedger() throws {
         let folder = TemporaryDirectory()
-        _ = try Ledger(path: folder.path + "/state.sqlite")
+        _ = try SQLiteLedger(path: folder.path + "/state.sqlite")
         try FileManager.default.createSymbolicLink(
             atPath: folder.path + "/link.sqlite", withDestinationPath: folder.path + "/state.sqlite")
         for companion in ["", "-wal", "-shm", ".lock"] {

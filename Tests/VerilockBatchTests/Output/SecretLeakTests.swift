@@ -44,7 +44,7 @@ struct SecretLeakTests {
         let rejects = try harness.rejectRows
         #expect(rejects.count == 1)
         let error = try #require(rejects.first?["error"])
-        let ledger = try Ledger(path: harness.job.ledgerPath)
+        let ledger = try SQLiteLedger(path: harness.job.ledgerPath)
         let stored = try ledger.read { db in
             try Row.fetchOne(
                 db, sql: "SELECT error_code, error_message, error_request_id FROM applicant WHERE external_id = 'u-1'")

@@ -142,8 +142,8 @@ struct BatchRunnerTests {
         #expect(report.counts.reissued == 2)
         #expect(try harness.outputRows.allSatisfy { $0["status"] == "reissued" })
         #expect(Set(later.requests.map(\.idempotencyKey)).isDisjoint(with: api.requests.map(\.idempotencyKey)))
-        let ledger = try Ledger(path: harness.job.ledgerPath)
-        #expect(try ledger.status(now: Date()).sessions == 4)
+        let ledger = try SQLiteLedger(path: harness.job.ledgerPath)
+        #expect(try await ledger.status(now: Date()).sessions == 4)
         let generations = try ledger.read { db in try Int.fetchAll(db, sql: "SELECT generation FROM session") }
         #expect(generations == [1, 1])
         let replaced = try ledger.read { db in try String.fetchAll(db, sql: "SELECT id FROM session") }

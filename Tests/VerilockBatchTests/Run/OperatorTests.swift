@@ -24,15 +24,15 @@ struct OperatorTests {
         #expect(first.exitCode == 1)
         harness.folder.write("a.csv", Self.messy + "u-4,d@example.com\nu-5,e@example.com\n")
         let before = try harness.folder.read(harness.job.outputPath)
-        let ledger = try Ledger(path: harness.job.ledgerPath)
-        let runsBefore = try ledger.status(now: Date()).runs.count
+        let ledger = try SQLiteLedger(path: harness.job.ledgerPath)
+        let runsBefore = try await ledger.status(now: Date()).runs.count
         let preview = try await RunPreview.dryRun(job: harness.job, logger: Logger(label: "test"))
         #expect(preview.rowsRead == 6)
         #expect(preview.wouldCreate == 2)
         #expect(preview.wouldSkip == 2)
         #expect(preview.wouldReject == ["invalid": 1, "duplicate": 1])
         #expect(preview.summary.contains("2 creates at 120/min: about 1 s"))
-        #expect(try ledger.status(now: Date()).runs.count == runsBefore)
+        #expect(try await ledger.status(now: Date()).runs.count == runsBefore)
         #expect(try harness.folder.read(harness.job.outputPath) == before)
     }
 
@@ -70,7 +70,7 @@ struct OperatorTests {
         }
         let report = try await harness.run(api, now: now)
         #expect(report.exitCode == 69)
-        let status = try Ledger(path: harness.job.ledgerPath).status(now: now)
+        let status = try await SQLiteLedger(path: harness.job.ledgerPath).status(now: now)
         #expect(status.applicants == ["created": 3, "pending": 1])
         #expect(status.expiringWithinDay == 1)
         #expect(status.expiring.map(\.externalID) == ["u-1"])
@@ -86,23 +86,26 @@ struct OperatorTests {
         let harness = RunnerHarness(inputs: ["a.csv": Self.messy])
         let report = try await harness.run(FakeSessionsAPI())
         let original = try harness.folder.read(harness.job.outputPath)
-        let ledger = try Ledger(path: harness.job.ledgerPath)
+        let ledger = try SQLiteLedger(path: harness.job.ledgerPath)
         let copy = harness.folder.path + "/export.csv"
-        let inputPaths = try ledger.inputPaths(runID: report.runID)
-        try ResultFiles(ledger: ledger, scope: .run(report.runID), inputPaths: inputPaths)
-            .writeOutput(
-                to: copy,
-                lines: OutputLineFormat(
-                    format: .csv, columns: OutputColumn.defaults, escapeFormulas: true, inputPaths: inputPaths),
-                include: .all)
-        #expect(try harness.folder.read(copy) == original)
         let all = harness.folder.path + "/all.csv"
-        let count = try ResultFiles(ledger: ledger, scope: .allSessions, inputPaths: [])
-            .writeOutput(
-                to: all,
-                lines: OutputLineFormat(
-                    format: .csv, columns: OutputColumn.defaults, escapeFormulas: true, inputPaths: []),
-                include: .all)
+        let runID = report.runID
+        let count = try await ledger.reading { view in
+            let inputPaths = try view.inputPaths(runID: runID)
+            try ResultFiles(ledger: view, scope: .run(runID), inputPaths: inputPaths)
+                .writeOutput(
+                    to: copy,
+                    lines: OutputLineFormat(
+                        format: .csv, columns: OutputColumn.defaults, escapeFormulas: true, inputPaths: inputPaths),
+                    include: .all)
+            return try ResultFiles(ledger: view, scope: .allSessions, inputPaths: [])
+                .writeOutput(
+                    to: all,
+                    lines: OutputLineFormat(
+                        format: .csv, columns: OutputColumn.defaults, escapeFormulas: true, inputPaths: []),
+                    include: .all)
+        }
+        #expect(try harness.folder.read(copy) == original)
         #expect(count == 2)
     }
 

@@ -135,9 +135,9 @@ extension SettlementRunnerTests {
         #expect(try harness.outputRows.allSatisfy { $0["expires_at"] == "2099-01-01T00:00:00Z" })
         #expect(replaying.requests.count == 4)
         #expect(Set(replaying.requests.map(\.idempotencyKey)).count == 4)
-        let ledger = try Ledger(path: harness.job.ledgerPath)
+        let ledger = try SQLiteLedger(path: harness.job.ledgerPath)
         #expect(try ledger.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM pending_create") } == 0)
-        #expect(try ledger.status(now: now).applicants == ["created": 2])
+        #expect(try await ledger.status(now: now).applicants == ["created": 2])
     }
 
     @Test("the same under reissue_expired false: the row is rejected as expired")
@@ -215,10 +215,10 @@ extension SettlementRunnerTests {
         }
         // u-1 is answered while u-2 hangs: the flush timer commits it without another event.
         var committed = false
-        var ledger: Ledger?
+        var ledger: SQLiteLedger?
         for _ in 0..<100_000 where !committed {
             await Task.yield()
-            if ledger == nil, api.requests.count == 2 { ledger = try Ledger(path: harness.job.ledgerPath) }
+            if ledger == nil, api.requests.count == 2 { ledger = try SQLiteLedger(path: harness.job.ledgerPath) }
             let state = try ledger?.read { db in
                 try String.fetchOne(db, sql: "SELECT state FROM applicant WHERE external_id = 'u-1'")
             }
@@ -246,7 +246,7 @@ extension SettlementRunnerTests {
         let run = Task { try await harness.run(api) }
         var attempted: [String] = []
         for _ in 0..<100_000 where api.requests.isEmpty { await Task.yield() }
-        let ledger = try Ledger(path: harness.job.ledgerPath)
+        let ledger = try SQLiteLedger(path: harness.job.ledgerPath)
         attempted = try ledger.read { db in
             try String.fetchAll(
                 db, sql: "SELECT external_id FROM pending_create WHERE attempted = 1 ORDER BY external_id")
@@ -317,7 +317,7 @@ extension SettlementRunnerTests {
         let api = FakeSessionsAPI()
         #expect(try await harness.run(api).exitCode == 0)
         // As if the run had died before writing its files.
-        let ledger = try Ledger(path: harness.job.ledgerPath)
+        let ledger = try SQLiteLedger(path: harness.job.ledgerPath)
         try ledger.write { db in try db.execute(sql: "UPDATE run SET finished_at = NULL, exit_code = NULL") }
         let second = try await harness.run(api)
         #expect(second.exitCode == 0)

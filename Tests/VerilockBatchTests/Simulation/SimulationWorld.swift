@@ -286,7 +286,7 @@ struct SimulationWorld {
         // Every applicant the run touched (sent, settled, carried over) is in one of its files.
         let written = Set((output + rejects).compactMap { $0["external_id"] })
         do {
-            let touched = try Ledger(path: ledgerPath).read { db in
+            let touched = try SQLiteLedger(path: ledgerPath).read { db in
                 try String.fetchAll(
                     db, sql: "SELECT external_id FROM applicant WHERE run_id = (SELECT max(id) FROM run)")
             }
@@ -329,7 +329,7 @@ struct SimulationWorld {
                 "duplicate: \(made[0].externalID) got \(made.count) sessions with key \(key): \(made.map(\.id))")
         }
         do {
-            let ledger = try Ledger(path: path)
+            let ledger = try SQLiteLedger(path: path)
             let (known, created, pending) = try ledger.read { db in
                 (
                     try Row.fetchAll(

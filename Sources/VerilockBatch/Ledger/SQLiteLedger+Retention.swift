@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension Ledger {
+extension SQLiteLedger {
     /// Applies `retention` at `now`: deletes run history older than `retention.runs` and erases
     /// the personal data of applicants whose session ended (or whose create failed for good)
     /// longer ago than `retention.personal_data`, in one transaction (rolled back in a dry run).
@@ -12,12 +12,13 @@ extension Ledger {
     /// Erased content is overwritten with zeros (`secure_delete`), the WAL is checkpointed and
     /// truncated, and free pages are given back (`incremental_vacuum`), so neither the file's
     /// bytes nor its size keep what was removed.
-    public func prune(retention: RetentionPolicy, now: Date, dryRun: Bool = false) throws -> PruneReport {
+    public func prune(retention: RetentionPolicy, now: Date, dryRun: Bool) async throws -> PruneReport {
+        let path = self.path
         let runsCutoff = retention.runs.map { Timestamp.string(now.addingTimeInterval(-$0.inSeconds)) }
         let dataCutoff = retention.personalData.map { Int64(now.timeIntervalSince1970 - $0.inSeconds) }
         if dryRun {
             // Read-only, so it never waits for a run that holds the ledger.
-            return try read { db in
+            return try await readSuspending { db in
                 var report = PruneReport(ledger: path, dryRun: true)
                 report.bytesBefore = Self.fileSize(path) + Self.fileSize(path + "-wal")
                 report.bytesAfter = report.bytesBefore
@@ -35,30 +36,26 @@ extension Ledger {
                 return report
             }
         }
-        var report = PruneReport(ledger: path)
-        report.bytesBefore = Self.fileSize(path) + Self.fileSize(path + "-wal")
-        do {
-            try queue.inDatabase { db in
-                try Self.useIncrementalVacuum(db)
-                let secureDelete = try Int.fetchOne(db, sql: "PRAGMA secure_delete") ?? 0
-                try db.execute(sql: "PRAGMA secure_delete = ON")
-                defer { try? db.execute(sql: "PRAGMA secure_delete = \(secureDelete)") }
-                try db.inTransaction {
-                    if let runsCutoff { try Self.deleteHistory(db, before: runsCutoff, into: &report) }
-                    if let dataCutoff {
-                        try Self.erasePersonalData(db, endedBefore: dataCutoff, now: now, into: &report)
-                    }
-                    return .commit
+        var report = try await withoutTransaction { db in
+            var report = PruneReport(ledger: path)
+            report.bytesBefore = Self.fileSize(path) + Self.fileSize(path + "-wal")
+            try Self.useIncrementalVacuum(db)
+            let secureDelete = try Int.fetchOne(db, sql: "PRAGMA secure_delete") ?? 0
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            defer { try? db.execute(sql: "PRAGMA secure_delete = \(secureDelete)") }
+            try db.inTransaction {
+                if let runsCutoff { try Self.deleteHistory(db, before: runsCutoff, into: &report) }
+                if let dataCutoff {
+                    try Self.erasePersonalData(db, endedBefore: dataCutoff, now: now, into: &report)
                 }
-                // Free pages (deleted history, settled creates' bodies) go back to the file system.
-                if try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0 > 0 {
-                    try db.execute(sql: "PRAGMA incremental_vacuum")
-                }
-                guard report.removedAnything else { return }
-                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                return .commit
             }
-        } catch let error as DatabaseError {
-            throw LedgerError.database(path: path, reason: Self.describe(error))
+            // Free pages (deleted history, settled creates' bodies) go back to the file system.
+            if try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0 > 0 {
+                try db.execute(sql: "PRAGMA incremental_vacuum")
+            }
+            if report.removedAnything { try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            return report
         }
         report.bytesAfter = Self.fileSize(path) + Self.fileSize(path + "-wal")
         return report

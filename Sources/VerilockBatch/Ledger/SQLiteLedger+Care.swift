@@ -1,12 +1,13 @@
 import Foundation
 import GRDB
 
-extension Ledger {
+extension SQLiteLedger {
     /// Checks the ledger for `ledger check`: SQLite's integrity check and foreign keys, the
     /// schema version, and what it holds.
-    public func check() throws -> LedgerCheck {
+    public func check() async throws -> LedgerCheck {
+        let path = self.path
         let size = Self.fileSize(path) + Self.fileSize(path + "-wal")
-        return try read { db in
+        return try await readSuspending { db in
             var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
             let orphans = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
             if !orphans.isEmpty { problems.append("\(orphans.count) rows refer to rows that do not exist") }
@@ -30,19 +31,15 @@ extension Ledger {
     /// Writes a consistent copy of the ledger to `target` (SQLite's `VACUUM INTO`, which reads
     /// one snapshot, so runs may go on meanwhile), created 0600. The copy is made beside
     /// `target` and renamed onto it only when complete; an existing `target` is refused.
-    public func backup(to target: String) throws {
+    public func backup(to target: String) async throws {
         guard !FileManager.default.fileExists(atPath: target) else {
             throw LedgerError.database(path: target, reason: "the backup file exists: name a new file")
         }
         let (descriptor, temporary) = try PrivateFiles.createTemporary(beside: target)
         close(descriptor)
         do {
-            do {
-                // Outside a transaction: VACUUM refuses to run in one, and takes its own snapshot.
-                try queue.inDatabase { db in try db.execute(sql: "VACUUM INTO ?", arguments: [temporary]) }
-            } catch let error as DatabaseError {
-                throw LedgerError.database(path: path, reason: Self.describe(error))
-            }
+            // Outside a transaction: VACUUM refuses to run in one, and takes its own snapshot.
+            try await withoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [temporary]) }
             guard rename(temporary, target) == 0 else {
                 throw LedgerError.database(path: target, reason: String(cString: strerror(errno)))
             }

@@ -38,7 +38,7 @@ public struct PendingCreate: Sendable, Equatable {
     }
 }
 
-extension Ledger {
+extension SQLiteLedger {
     /// Up to `limit` pending creates after `rowID`, in the order their intents were recorded.
     public func pendingCreates(after rowID: Int64, limit: Int) async throws -> [PendingCreate] {
         try await readSuspending { db in
@@ -90,7 +90,7 @@ extension Ledger {
     /// in one transaction.
     public func record(
         _ outcomes: [(PendingCreate, SendOutcome)],
-        expired: [ExpiredOnArrival] = [],
+        expired: [ExpiredOnArrival],
         runID: Int64,
         now: Date
     ) async throws {

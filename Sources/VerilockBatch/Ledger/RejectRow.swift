@@ -1,0 +1,13 @@
+/// One line of the rejects file.
+public struct RejectRow: Sendable, Equatable {
+    public var fileIndex: Int
+    public var line: Int
+    public var externalID: String?
+    /// `invalid`, `duplicate`, `failed`, `expired` or `pending`.
+    public var reason: String
+    public var message: String
+    /// The input record, when it could be read (``InputRecordText``).
+    public var record: String?
+    /// The header naming the record's values, when it holds values only.
+    public var layout: [String]?
+}

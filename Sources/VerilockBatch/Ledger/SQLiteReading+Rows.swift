@@ -1,0 +1,167 @@
+import Foundation
+import GRDB
+
+extension SQLiteReading {
+    /// The SQL condition for a run row that has a session (output), given `r` and `a`.
+    private static let hasSession =
+        "(a.session_url IS NOT NULL AND (r.outcome = 'existing' OR (r.outcome IN \(sentOutcomes) AND a.state = 'created')))"
+
+    /// The run-row outcomes of rows sent in their run, as an SQL list.
+    private static let sentOutcomes = "('create', 'reissue', 'settle', 'settle-changed', 'carried')"
+
+    /// The output `status` of a row with a session, by its run-row outcome.
+    private static func outputStatus(_ outcome: String) -> String {
+        switch PlannedOutcome(rawValue: outcome) {
+        case .create, .settle, .carried: "created"
+        case .reissue: "reissued"
+        default: "existing"
+        }
+    }
+
+    /// Calls `body` with every output row of `runID` that the ledger holds, in input order (the
+    /// run's existing rows are not among them: they are in its ``OutputSpool``).
+    func forEachOutputRow(runID: Int64, _ body: (OutputRow) throws -> Void) throws {
+        let layouts = try Self.layouts(db, runID: runID)
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT r.seq, r.file_index, r.line, r.external_id, a.email, a.name, a.session_id,
+                    a.session_url, a.expires_at, r.outcome, r.record
+                FROM run_row r JOIN applicant a ON a.external_id = r.external_id
+                WHERE r.run_id = ? AND \(Self.hasSession) ORDER BY r.seq
+                """,
+            arguments: [runID]
+        )
+        while let row = try cursor.next() {
+            let outcome: String = row[9]
+            var output = OutputRow(
+                fileIndex: row[1], line: row[2], externalID: row[3], email: row[4], name: row[5],
+                sessionID: row[6], sessionURL: row[7] ?? "", expiresAt: row[8],
+                status: Self.outputStatus(outcome),
+                record: row[10]
+            )
+            output.seq = row[0]
+            output.layout = layouts[output.fileIndex]
+            output.isNew = outcome != PlannedOutcome.existing.rawValue
+            try body(output)
+        }
+    }
+
+    /// The headers of a run's CSV inputs, by file index.
+    static func layouts(_ db: Database, runID: Int64) throws -> [Int: [String]] {
+        var layouts: [Int: [String]] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT file_index, layout FROM run_input WHERE run_id = ? AND layout IS NOT NULL",
+            arguments: [runID])
+        {
+            layouts[row[0]] = InputRecordText.values(row[1])
+        }
+        return layouts
+    }
+
+    /// Calls `body` with every applicant that has a session (and its link), in the order they
+    /// were first recorded, with the e-mail and name of the create that made it.
+    func forEachSession(_ body: (OutputRow) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT external_id, email, name, session_id, session_url, expires_at, generation
+                FROM applicant WHERE state = 'created' AND session_url IS NOT NULL ORDER BY rowid
+                """
+        )
+        while let row = try cursor.next() {
+            let generation: Int = row[6]
+            try body(
+                OutputRow(
+                    fileIndex: -1, line: 0, externalID: row[0], email: row[1], name: row[2], sessionID: row[3],
+                    sessionURL: row[4], expiresAt: row[5], status: generation > 1 ? "reissued" : "created"))
+        }
+    }
+
+    /// Calls `body` with every rejected row of `runID`, in input order.
+    func forEachReject(runID: Int64, _ body: (RejectRow) throws -> Void) throws {
+        let layouts = try Self.layouts(db, runID: runID)
+        let cursor = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT r.file_index, r.line, r.external_id, r.outcome, r.message, a.state, a.error_status,
+                    a.error_code, a.error_message, a.error_request_id, coalesce(r.record, p.record)
+                FROM run_row r LEFT JOIN applicant a ON a.external_id = r.external_id
+                    AND r.outcome IN \(Self.sentOutcomes)
+                LEFT JOIN pending_create p ON p.external_id = a.external_id
+                WHERE r.run_id = ? AND r.outcome <> 'existing'
+                    AND NOT (r.outcome IN \(Self.sentOutcomes) AND a.state = 'created' AND a.session_url IS NOT NULL)
+                ORDER BY r.seq
+                """,
+            arguments: [runID]
+        )
+        while let row = try cursor.next() {
+            let outcome: String = row[3]
+            var reason = outcome
+            var message: String = row[4] ?? ""
+            if PlannedOutcome(rawValue: outcome)?.isSent == true {
+                let failure = APIFailure(status: row[6], code: row[7], message: row[8] ?? "", requestID: row[9])
+                if row[5] == "failed" {
+                    reason = "failed"
+                    message = failure.summary
+                } else {
+                    reason = "pending"
+                    message = "no definite answer yet (\(failure.summary)): run again to settle it"
+                }
+            }
+            var reject = RejectRow(
+                fileIndex: row[0], line: row[1], externalID: row[2], reason: reason, message: message,
+                record: row[10])
+            reject.layout = layouts[reject.fileIndex]
+            try body(reject)
+        }
+    }
+
+    /// Counts the rows of `runID` by what became of them.
+    func counts(runID: Int64) throws -> RunCounts {
+        var counts = RunCounts()
+        // Existing rows are counted per input file, not kept row by row.
+        let existing =
+            try Int.fetchOne(db, sql: "SELECT sum(existing) FROM run_input WHERE run_id = ?", arguments: [runID])
+            ?? 0
+        counts.existing = existing
+        counts.rowsRead = existing
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.outcome, a.state, coalesce(i.carried, 0), count(*) FROM run_row r LEFT JOIN applicant a
+                    ON a.external_id = r.external_id AND r.outcome IN \(Self.sentOutcomes)
+                LEFT JOIN run_input i ON i.run_id = r.run_id AND i.file_index = r.file_index
+                WHERE r.run_id = ? GROUP BY r.outcome, a.state, coalesce(i.carried, 0)
+                """,
+            arguments: [runID]
+        )
+        for row in rows {
+            let outcome: String = row[0]
+            let state: String? = row[1]
+            let carried: Bool = row[2]
+            let count: Int = row[3]
+            let planned = PlannedOutcome(rawValue: outcome)
+            // A carried-over row may have become `reissue` or `expired` since; its file says
+            // it came from an earlier run.
+            if carried {
+                counts.carriedOver += count
+            } else {
+                counts.rowsRead += count
+            }
+            switch (planned, state) {
+            case (.create, "created"), (.settle, "created"), (.carried, "created"): counts.created += count
+            case (.reissue, "created"): counts.reissued += count
+            case (.settleChanged, "created"), (.existing, _): counts.existing += count
+            case (.failed, _): counts.failed += count
+            case (let sent?, "failed") where sent.isSent: counts.failed += count
+            case (let sent?, _) where sent.isSent: counts.pending += count
+            case (.erased, _): counts.erased += count
+            case (.invalid, _): counts.invalid += count
+            case (.duplicate, _): counts.duplicate += count
+            default: counts.expired += count
+            }
+        }
+        return counts
+    }
+}
