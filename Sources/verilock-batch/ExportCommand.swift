@@ -22,16 +22,13 @@ struct ExportCommand: AsyncParsableCommand {
     var all = false
 
     @Option(name: .long, help: "all: every row with a session; new: only those created or reissued by the run.")
-    var include: String?
+    var include: IncludeMode?
 
     @Option(name: .long, help: "The output file (default: the job's output path).")
     var output: String?
 
     func validate() throws {
         if run != nil && all { throw ValidationError("--run and --all exclude each other") }
-        if let include, IncludeMode(rawValue: include) == nil {
-            throw ValidationError("--include must be all or new, not '\(include)'")
-        }
     }
 
     func run() async throws {
@@ -40,7 +37,7 @@ struct ExportCommand: AsyncParsableCommand {
             let (job, ledger) = try await ledgerOptions.openLedger(now: now)
             let path = ledger.location
             let (all, run, output, jobFile) = (all, run, output, ledgerOptions.job)
-            let mode = include.flatMap(IncludeMode.init(rawValue:)) ?? job.include
+            let mode = include ?? job.include
             // One snapshot of the ledger, read on its own thread.
             let (rows, target, runID) = try await ledger.reading { view in
                 let scope: ResultFiles.Scope

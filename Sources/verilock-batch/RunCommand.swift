@@ -26,23 +26,17 @@ struct RunCommand: AsyncParsableCommand {
     var pingURL: String?
 
     @Option(name: .long, help: "Progress: auto (a line on a terminal, a log line every 30 s otherwise), always, never.")
-    var progress = "auto"
+    var progress = ProgressOption.auto
 
     @Flag(name: .long, help: "No progress line or progress logs.")
     var quiet = false
 
     @OptionGroup var logging: LoggingOptions
 
-    func validate() throws {
-        guard ["auto", "always", "never"].contains(progress) else {
-            throw ValidationError("--progress must be auto, always or never, not '\(progress)'")
-        }
-    }
-
     /// How progress is shown, from --progress, --quiet and whether stderr is a terminal.
     func progressMode() -> ProgressReporter.Mode {
-        if quiet || progress == "never" { return .off }
-        if progress == "always" || isatty(STDERR_FILENO) == 1 { return .line }
+        if quiet || progress == .never { return .off }
+        if progress == .always || isatty(STDERR_FILENO) == 1 { return .line }
         return .log(interval: .seconds(30))
     }
 

@@ -20,7 +20,7 @@ struct ValidateCommand: AsyncParsableCommand {
             let job = try JobLoader.load(path: options.job, overrides: options.overrides)
             let preview = try await RunPreview.validate(job: job, logger: logger) { path, row in
                 let id = row.externalID.map { " \($0)" } ?? ""
-                print("\(path):\(row.line):\(id) \(row.reason): \(row.message)")
+                print("\(path):\(row.line):\(id) \(row.reason.rawValue): \(row.message)")
             }
             printError(
                 "job '\(job.name)' is valid; \(preview.rowsRead) rows read, \(preview.rejected) would be rejected")

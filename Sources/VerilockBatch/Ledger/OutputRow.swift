@@ -10,8 +10,8 @@ public struct OutputRow: Sendable, Equatable {
     public var sessionID: String
     public var sessionURL: String
     public var expiresAt: String?
-    /// `created`, `existing` or `reissued`.
-    public var status: String
+    /// How the row's link came to be.
+    public var status: OutputStatus
     /// The input record, when kept (``InputRecordText``).
     public var record: String?
     /// The header naming the record's values, when it holds values only.
@@ -29,7 +29,7 @@ public struct OutputRow: Sendable, Equatable {
     ) -> OutputRow {
         var row = OutputRow(
             fileIndex: fileIndex, line: line, externalID: externalID, email: email, name: name,
-            sessionID: session.id, sessionURL: session.url, expiresAt: session.expiresAt, status: "existing",
+            sessionID: session.id, sessionURL: session.url, expiresAt: session.expiresAt, status: .existing,
             record: record)
         row.seq = seq
         row.layout = layout

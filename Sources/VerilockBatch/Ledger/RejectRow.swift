@@ -3,8 +3,8 @@ public struct RejectRow: Sendable, Equatable {
     public var fileIndex: Int
     public var line: Int
     public var externalID: String?
-    /// `invalid`, `duplicate`, `failed`, `expired` or `pending`.
-    public var reason: String
+    /// Why the row has no link.
+    public var reason: RejectReason
     public var message: String
     /// The input record, when it could be read (``InputRecordText``).
     public var record: String?

@@ -279,8 +279,9 @@ struct SQLitePlanning: LedgerPlanning {
                 """,
             arguments: [runID])
         while let row = try cursor.next() {
+            guard let reason = RejectReason(planned: try SQLiteReading.plannedOutcome(row[3])) else { continue }
             try body(
-                RejectRow(fileIndex: row[0], line: row[1], externalID: row[2], reason: row[3], message: row[4] ?? ""))
+                RejectRow(fileIndex: row[0], line: row[1], externalID: row[2], reason: reason, message: row[4] ?? ""))
         }
     }
 }

@@ -10,12 +10,20 @@ extension SQLiteReading {
     private static let sentOutcomes = "('create', 'reissue', 'settle', 'settle-changed', 'carried')"
 
     /// The output `status` of a row with a session, by its run-row outcome.
-    private static func outputStatus(_ outcome: String) -> String {
-        switch PlannedOutcome(rawValue: outcome) {
-        case .create, .settle, .carried: "created"
-        case .reissue: "reissued"
-        default: "existing"
+    private static func outputStatus(_ outcome: PlannedOutcome) -> OutputStatus {
+        switch outcome {
+        case .create, .settle, .carried: .created
+        case .reissue: .reissued
+        case .settleChanged, .existing, .invalid, .duplicate, .failed, .expired, .erased: .existing
         }
+    }
+
+    /// A run row's stored outcome; one this tool does not know is an error, not a guess.
+    static func plannedOutcome(_ stored: String) throws -> PlannedOutcome {
+        guard let outcome = PlannedOutcome(rawValue: stored) else {
+            throw DatabaseError(message: "a run row has the unknown outcome '\(stored)'")
+        }
+        return outcome
     }
 
     /// Calls `body` with every output row of `runID` that the ledger holds, in input order (the
@@ -33,7 +41,7 @@ extension SQLiteReading {
             arguments: [runID]
         )
         while let row = try cursor.next() {
-            let outcome: String = row[9]
+            let outcome = try Self.plannedOutcome(row[9])
             var output = OutputRow(
                 fileIndex: row[1], line: row[2], externalID: row[3], email: row[4], name: row[5],
                 sessionID: row[6], sessionURL: row[7] ?? "", expiresAt: row[8],
@@ -42,7 +50,7 @@ extension SQLiteReading {
             )
             output.seq = row[0]
             output.layout = layouts[output.fileIndex]
-            output.isNew = outcome != PlannedOutcome.existing.rawValue
+            output.isNew = outcome != .existing
             try body(output)
         }
     }
@@ -74,7 +82,7 @@ extension SQLiteReading {
             try body(
                 OutputRow(
                     fileIndex: -1, line: 0, externalID: row[0], email: row[1], name: row[2], sessionID: row[3],
-                    sessionURL: row[4], expiresAt: row[5], status: generation > 1 ? "reissued" : "created"))
+                    sessionURL: row[4], expiresAt: row[5], status: generation > 1 ? .reissued : .created))
         }
     }
 
@@ -96,16 +104,18 @@ extension SQLiteReading {
             arguments: [runID]
         )
         while let row = try cursor.next() {
-            let outcome: String = row[3]
-            var reason = outcome
+            let planned = try Self.plannedOutcome(row[3])
+            let reason: RejectReason
             var message: String = row[4] ?? ""
-            if PlannedOutcome(rawValue: outcome)?.isSent == true {
+            if let rejected = RejectReason(planned: planned) {
+                reason = rejected
+            } else {
                 let failure = APIFailure(status: row[6], code: row[7], message: row[8] ?? "", requestID: row[9])
-                if row[5] == "failed" {
-                    reason = "failed"
+                if row[5] == ApplicantState.failed.rawValue {
+                    reason = .failed
                     message = failure.summary
                 } else {
-                    reason = "pending"
+                    reason = .pending
                     message = "no definite answer yet (\(failure.summary)): run again to settle it"
                 }
             }

@@ -46,7 +46,7 @@ public struct OutputLineFormat: Sendable {
             case .field(.sessionID): row.sessionID
             case .field(.sessionURL): row.sessionURL
             case .field(.expiresAt): row.expiresAt
-            case .field(.status): row.status
+            case .field(.status): row.status.rawValue
             case .field(.file):
                 row.fileIndex < 0 ? nil : inputPaths.indices.contains(row.fileIndex) ? inputPaths[row.fileIndex] : "?"
             case .field(.line): row.line > 0 ? String(row.line) : nil

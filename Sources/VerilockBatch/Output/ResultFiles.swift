@@ -95,7 +95,7 @@ public struct ResultFiles {
             line.removeAll(keepingCapacity: true)
             let record = InputRecordText.decode(row.record, layout: row.layout)
             CSVFormat.appendRecord(
-                [file(row.fileIndex), String(row.line), row.externalID ?? "", row.reason, row.message]
+                [file(row.fileIndex), String(row.line), row.externalID ?? "", row.reason.rawValue, row.message]
                     + inputColumns.map { record[$0] ?? "" },
                 escapeFormulas: escapeFormulas,
                 to: &line

@@ -13,7 +13,7 @@ public struct RunPreview: Sendable, Equatable, Codable {
     public var wouldReissue = 0
     /// Rows that already have a valid session.
     public var wouldSkip = 0
-    /// Rows a run would reject, by reason (`invalid`, `duplicate`, `failed`, `expired`).
+    /// Rows a run would reject, by ``RejectReason`` (its raw value).
     public var wouldReject: [String: Int] = [:]
     /// The rate creates would go at, per second.
     public var requestsPerSecond = 0.0
@@ -90,9 +90,11 @@ public struct RunPreview: Sendable, Equatable, Codable {
             for (outcome, count) in counts.byOutcome {
                 switch outcome {
                 case .create, .settle, .settleChanged: preview.wouldCreate += count
+                case .carried: break  // Not input rows: counted in `carriedPending` below.
                 case .reissue: preview.wouldReissue = count
                 case .existing: preview.wouldSkip = count
-                default: preview.wouldReject[outcome.rawValue] = count
+                case .invalid, .duplicate, .failed, .expired, .erased:
+                    if let reason = RejectReason(planned: outcome) { preview.wouldReject[reason.rawValue] = count }
                 }
             }
             preview.wouldCreate += counts.carriedPending

@@ -1,0 +1,4 @@
+import ArgumentParser
+import VerilockBatch
+
+extension IncludeMode: ExpressibleByArgument {}
