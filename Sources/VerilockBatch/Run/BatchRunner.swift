@@ -157,6 +157,9 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
                 do {
                     try await ledger.markAttempted(pending, at: date)
                     return true
+                } catch is CancellationError {
+                    // The run is stopping: the create stays pending, unsent, for the next run.
+                    return false
                 } catch {
                     attemptLogger.error("cannot record an attempt; not sending it: \(error)")
                     return false
