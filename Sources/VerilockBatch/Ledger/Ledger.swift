@@ -3,8 +3,9 @@ import Foundation
 /// The memory of every session the tool made, as the pipeline and the commands use it: typed
 /// operations, each asynchronous, none blocking a thread of Swift's cooperative pool.
 ///
-/// Work that reads or records many rows runs inside one transaction on the ledger's own thread,
-/// through a synchronous view: a run's planning (``planRun(runID:_:)``, ``LedgerPlanning``)
+/// Work that reads or records many rows runs inside one transaction on the ledger's own thread
+/// (or on the calling thread, for an implementation made to run there under a deterministic
+/// executor), through a synchronous view: a run's planning (``planRun(runID:_:)``, ``LedgerPlanning``)
 /// and the reads behind the output, rejects and export files (``reading(_:)``,
 /// ``LedgerReading``).
 ///

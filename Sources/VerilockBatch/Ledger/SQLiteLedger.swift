@@ -9,11 +9,12 @@ import GRDBSQLite
 public final class SQLiteLedger: Ledger {
     /// The ledger file's path.
     public let path: String
+    /// The ledger file's path, for messages.
     public var location: String { path }
     let queue: DatabaseQueue
-    /// Whether the run's ledger work (``planRun(runID:_:)``, the send stage's reads and
-    /// writes) runs on the calling thread, for a deterministic executor that cannot wait for
-    /// another thread; otherwise it runs on GRDB's writer queue while the caller is suspended.
+    /// Whether every operation runs on the calling thread, for a deterministic executor that
+    /// cannot wait for another thread; otherwise each runs on GRDB's queue while the caller is
+    /// suspended.
     public let onCallerThread: Bool
 
     /// An empty ledger in memory, for checks that must not touch a file (`validate`, a dry run
@@ -78,13 +79,22 @@ public final class SQLiteLedger: Ledger {
     /// meanwhile, unless `onCallerThread`.
     public static func open(path: String, onCallerThread: Bool = false) async throws(LedgerError) -> SQLiteLedger {
         guard !onCallerThread else { return try SQLiteLedger(path: path, onCallerThread: true) }
-        let opened = await withCheckedContinuation {
+        return try await onThreadOfItsOwn { () throws(LedgerError) in try SQLiteLedger(path: path) }
+    }
+
+    /// An empty ledger in memory, as ``init()`` makes it, made on a thread of its own.
+    public static func inMemory() async throws(LedgerError) -> SQLiteLedger {
+        try await onThreadOfItsOwn { () throws(LedgerError) in try SQLiteLedger() }
+    }
+
+    private static func onThreadOfItsOwn(
+        _ body: @escaping @Sendable () throws(LedgerError) -> SQLiteLedger
+    ) async throws(LedgerError) -> SQLiteLedger {
+        let made = await withCheckedContinuation {
             (continuation: CheckedContinuation<Result<SQLiteLedger, LedgerError>, Never>) in
-            Thread {
-                continuation.resume(returning: Result { () throws(LedgerError) in try SQLiteLedger(path: path) })
-            }.start()
+            Thread { continuation.resume(returning: Result(catching: body)) }.start()
         }
-        return try opened.get()
+        return try made.get()
     }
 
     /// Refuses an SQLite without its JSON functions (built in since 3.38; Debian's has them):

@@ -147,11 +147,10 @@ extension SQLiteReading {
             arguments: [runID]
         )
         for row in rows {
-            let outcome: String = row[0]
-            let state: String? = row[1]
+            let planned = try Self.plannedOutcome(row[0])
+            let state = (row[1] as String?).flatMap(ApplicantState.init(rawValue:))
             let carried: Bool = row[2]
             let count: Int = row[3]
-            let planned = PlannedOutcome(rawValue: outcome)
             // A carried-over row may have become `reissue` or `expired` since; its file says
             // it came from an earlier run.
             if carried {
@@ -160,16 +159,18 @@ extension SQLiteReading {
                 counts.rowsRead += count
             }
             switch (planned, state) {
-            case (.create, "created"), (.settle, "created"), (.carried, "created"): counts.created += count
-            case (.reissue, "created"): counts.reissued += count
-            case (.settleChanged, "created"), (.existing, _): counts.existing += count
+            case (.create, .created), (.settle, .created), (.carried, .created): counts.created += count
+            case (.reissue, .created): counts.reissued += count
+            case (.settleChanged, .created), (.existing, _): counts.existing += count
             case (.failed, _): counts.failed += count
-            case (let sent?, "failed") where sent.isSent: counts.failed += count
-            case (let sent?, _) where sent.isSent: counts.pending += count
+            case (.create, .failed), (.reissue, .failed), (.settle, .failed), (.settleChanged, .failed),
+                (.carried, .failed):
+                counts.failed += count
+            case (.create, _), (.reissue, _), (.settle, _), (.settleChanged, _), (.carried, _): counts.pending += count
             case (.erased, _): counts.erased += count
             case (.invalid, _): counts.invalid += count
             case (.duplicate, _): counts.duplicate += count
-            default: counts.expired += count
+            case (.expired, _): counts.expired += count
             }
         }
         return counts

@@ -54,7 +54,9 @@ public struct RunPreview: Sendable, Equatable, Codable {
     public static func dryRun(job: JobConfiguration, now: Date = Date(), logger: Logger) async throws -> RunPreview {
         let ledgerPath = job.expand(job.ledgerPath, runID: nil, now: now)
         guard FileManager.default.fileExists(atPath: ledgerPath) else {
-            return try await plan(job: job, ledger: try SQLiteLedger(), now: now, logger: logger) { _, _ in }
+            return try await plan(job: job, ledger: try await SQLiteLedger.inMemory(), now: now, logger: logger) {
+                _, _ in
+            }
         }
         let lock = try LedgerLock(ledgerPath: ledgerPath, now: now)
         defer { lock.unlock() }
@@ -70,7 +72,8 @@ public struct RunPreview: Sendable, Equatable, Codable {
         logger: Logger,
         onReject: @escaping @Sendable (String, RejectRow) throws -> Void
     ) async throws -> RunPreview {
-        try await plan(job: job, ledger: try SQLiteLedger(), now: now, logger: logger, onReject: onReject)
+        try await plan(
+            job: job, ledger: try await SQLiteLedger.inMemory(), now: now, logger: logger, onReject: onReject)
     }
 
     private static func plan(
