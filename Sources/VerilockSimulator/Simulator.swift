@@ -47,9 +47,17 @@ public func buildSimulatorRouter(state: SimulatorState) -> Router<SimulatorReque
                 SimulatedResponse.error(404, "not_found", "The requested resource was not found."),
                 extra: rateHeaders)
         }
-        let parameters = request.uri.queryParameters
-        let page = parameters.get("page").flatMap { Int($0) } ?? 1
-        return response(await state.list(externalID: parameters.get("external_id"), page: page), extra: rateHeaders)
+        let parameters = Dictionary(
+            request.uri.queryParameters.map { (String($0.key), String($0.value)) },
+            uniquingKeysWith: { first, _ in first })
+        switch SessionListQuery.parse(parameters) {
+        case .success(let query):
+            return response(await state.list(query), extra: rateHeaders)
+        case .failure(let errors):
+            return response(
+                .error(422, "validation_error", "The given data was invalid.", details: errors.fields),
+                extra: rateHeaders)
+        }
     }
     router.get("/api/v1/sessions/:id") { request, context -> Response in
         let (refusal, rateHeaders) = await state.admit(authorization: request.headers[.authorization])
@@ -60,6 +68,18 @@ public func buildSimulatorRouter(state: SimulatorState) -> Router<SimulatorReque
         let stats = await state.currentStats()
         let data = (try? JSONEncoder().encode(stats)) ?? Data("{}".utf8)
         return response(SimulatedResponse(status: 200, headers: [:], body: Array(data)))
+    }
+    router.post("/_admin/sessions/:id") { request, context -> Response in
+        let body = try await request.body.collect(upTo: 1 << 16)
+        guard let fields = try? JSONDecoder().decode(ForcedState.self, from: Data(buffer: body)) else {
+            return response(
+                .error(
+                    422, "validation_error",
+                    "expected {\"status\": created|in_progress|processing|completed|expired, "
+                        + "\"decision\": approved|declined|review|null}"))
+        }
+        return response(
+            await state.force(id: context.parameters.get("id") ?? "", status: fields.status, decision: fields.decision))
     }
     router.post("/_admin/clock") { request, _ -> Response in
         let seconds = request.uri.queryParameters.get("advance").flatMap { Double($0) } ?? 0
@@ -169,4 +189,10 @@ public final class RunningSimulator: Sendable {
     public func wait() async throws {
         try await task.value
     }
+}
+
+/// The body of `POST /_admin/sessions/{id}`.
+private struct ForcedState: Decodable {
+    var status: SessionStatus
+    var decision: SessionDecision?
 }

@@ -23,6 +23,8 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var lookupFilter: Bool
     /// Serve `GET /sessions` at all (off: it answers 404, as an API without the endpoint would).
     public var lookupEndpoint: Bool
+    /// What applicants do with their links.
+    public var applicants: ApplicantBehaviour
 
     /// The key the simulator accepts by default; a test key, never a production one.
     public static let defaultAPIKey = "qi_test_simulator"
@@ -38,8 +40,10 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         faults: FaultInjection = FaultInjection(),
         idempotency: Bool = true,
         lookupFilter: Bool = true,
-        lookupEndpoint: Bool = true
+        lookupEndpoint: Bool = true,
+        applicants: ApplicantBehaviour = ApplicantBehaviour()
     ) {
+        self.applicants = applicants
         self.faults = faults
         self.idempotency = idempotency
         self.lookupFilter = lookupFilter

@@ -1,16 +1,5 @@
 import Foundation
 
-/// A session the simulator created.
-struct SimulatedSession: Sendable {
-    var id: String
-    var token: String
-    var url: String
-    var externalID: String?
-    var profileID: String
-    var createdAt: Date
-    var expiresAt: Date
-}
-
 /// Counts the admin route reports.
 public struct SimulatorStats: Sendable, Equatable, Codable {
     /// Requests received on the API routes.
@@ -87,6 +76,8 @@ public actor SimulatorState {
     let configuration: SimulatorConfiguration
     private var sessions: [String: SimulatedSession] = [:]
     private var sessionsByExternalID: [String: [String]] = [:]
+    /// Session ids in the order they were created: the list's order.
+    private var order: [String] = []
     private var idempotency: [String: IdempotencyRecord] = [:]
     private var windows: [String: (index: Int64, count: Int)] = [:]
     private var clockOffset: TimeInterval = 0
@@ -254,16 +245,22 @@ public actor SimulatorState {
         }
         let token = "tok_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let created = now
-        let session = SimulatedSession(
+        var session = SimulatedSession(
             id: "ses_" + UUID().uuidString.lowercased(),
             token: token,
             url: configuration.verifyBaseURL + token,
             externalID: input.externalID,
+            applicantName: input.applicantName,
             profileID: profile,
             createdAt: created,
             expiresAt: created.addingTimeInterval(TimeInterval(input.expiresIn ?? 3600))
         )
+        session.story = configuration.applicants.story(
+            externalID: input.externalID,
+            generation: input.externalID.map { sessionsByExternalID[$0]?.count ?? 0 } ?? 0,
+            created: created, expires: session.expiresAt)
         sessions[session.id] = session
+        order.append(session.id)
         if let externalID = input.externalID { sessionsByExternalID[externalID, default: []].append(session.id) }
         stats.sessionsCreated += 1
         return finish(key: ticket.key, bodyHash: ticket.bodyHash, response: .json(201, detail(session)))
@@ -274,41 +271,85 @@ public actor SimulatorState {
         return response
     }
 
+    /// The create's answer.
     private func detail(_ session: SimulatedSession) -> [String: Any] {
         [
             "id": session.id,
             "session_token": session.token,
             "session_url": session.url,
-            "status": session.expiresAt <= now ? "expired" : "created",
+            "status": session.state(at: now).status.rawValue,
+            "expires_at": Self.timestamp(session.expiresAt),
+        ]
+    }
+
+    /// A list item: what the official SDK's `SessionListItem` reads (no link, no token).
+    private func item(_ session: SimulatedSession) -> [String: Any] {
+        let state = session.state(at: now)
+        return [
+            "id": session.id,
+            "external_id": session.externalID.map { $0 as Any } ?? NSNull(),
+            "status": state.status.rawValue,
+            "decision": state.decision.map { $0.rawValue as Any } ?? NSNull(),
+            "risk_score": state.decision.map { decision -> Any in decision == .approved ? 0.1 : 0.7 } ?? NSNull(),
+            "applicant_name": session.applicantName.map { $0 as Any } ?? NSNull(),
+            "created_at": Self.timestamp(session.createdAt),
+            "completed_at": state.completedAt.map { Self.timestamp($0) as Any } ?? NSNull(),
             "expires_at": Self.timestamp(session.expiresAt),
         ]
     }
 
     static func timestamp(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle()) }
 
-    /// `GET /sessions?external_id=`: list items (no session_url), 100 per page.
-    func list(externalID: String?, page: Int) -> SimulatedResponse {
+    /// `GET /sessions`: list items in creation order, filtered by every parameter the official
+    /// SDK sends (`status`, `decision`, `external_id`, `from` and `to` on the creation date),
+    /// `per_page` at most 100 (default 20), with `meta` as the SDK reads it.
+    func list(_ query: SessionListQuery) -> SimulatedResponse {
         stats.lookups += 1
-        let filter = configuration.lookupFilter ? externalID : nil
-        let ids = filter.map { sessionsByExternalID[$0] ?? [] } ?? Array(sessions.keys).sorted()
-        let perPage = 100
-        let items = ids.dropFirst(max(0, page - 1) * perPage).prefix(perPage).compactMap { sessions[$0] }
-        let data = items.map { session -> [String: Any] in
-            [
-                "id": session.id,
-                "external_id": session.externalID.map { $0 as Any } ?? NSNull(),
-                "status": session.expiresAt <= now ? "expired" : "created",
-                "expires_at": Self.timestamp(session.expiresAt),
-            ]
+        let now = now
+        var ids = order
+        if let externalID = query.externalID, configuration.lookupFilter {
+            ids = sessionsByExternalID[externalID] ?? []
         }
-        return .json(200, ["data": data, "meta": ["page": page, "per_page": perPage, "total": ids.count]])
+        let matching = ids.compactMap { sessions[$0] }.filter { session in
+            if let from = query.from, session.createdAt < from { return false }
+            if let to = query.to, session.createdAt >= to { return false }
+            guard query.status != nil || query.decision != nil else { return true }
+            let state = session.state(at: now)
+            if let status = query.status, state.status != status { return false }
+            if let decision = query.decision, state.decision != decision { return false }
+            return true
+        }
+        let lastPage = max(1, (matching.count + query.perPage - 1) / query.perPage)
+        let items = matching.dropFirst((query.page - 1) * query.perPage).prefix(query.perPage).map(item)
+        return .json(
+            200,
+            [
+                "data": items,
+                "meta": [
+                    "current_page": query.page, "last_page": lastPage, "per_page": query.perPage,
+                    "total": matching.count,
+                ],
+            ])
     }
 
-    /// `GET /sessions/{id}`.
+    /// `GET /sessions/{id}`: the list item, with the link and the parts the SDK's `Session`
+    /// adds (the simulator has no documents, selfie or screening to show).
     func session(id: String) -> SimulatedResponse {
         guard let session = sessions[id] else { return .error(404, "not_found", "Session \(id) not found") }
-        var body = detail(session)
-        body["external_id"] = session.externalID ?? NSNull()
+        var body = item(session)
+        body["session_url"] = session.url
+        body["decline_reason"] = NSNull()
+        body["documents"] = [Any]()
+        body["selfie"] = NSNull()
+        body["aml_screening"] = NSNull()
         return .json(200, body)
+    }
+
+    /// `POST /_admin/sessions/{id}`: sets a session's status and decision, for tests.
+    func force(id: String, status: SessionStatus, decision: SessionDecision?) -> SimulatedResponse {
+        guard var session = sessions[id] else { return .error(404, "not_found", "Session \(id) not found") }
+        session.forced = (status, status == .completed ? decision : nil, now)
+        sessions[id] = session
+        return .json(200, item(session))
     }
 }

@@ -44,7 +44,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .customLong("slow-ms"), help: "How late a slow answer comes, in milliseconds.")
     var slowMilliseconds = 0
 
-    @Option(name: .long, help: "Seed of the fault dice.")
+    @Option(name: .long, help: "Seed of the fault dice and of what applicants do.")
     var seed: UInt64 = 1
 
     @Flag(name: .customLong("no-idempotency"), help: "Ignore Idempotency-Key: every create makes a session.")
@@ -55,6 +55,17 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("no-lookup-endpoint"), help: "Answer GET /sessions with 404, as if it did not exist.")
     var noLookupEndpoint = false
+
+    @Option(name: .customLong("progress-rate"), help: "Share of sessions whose applicant opens the link.")
+    var progressRate = 0.0
+
+    @Option(
+        name: .customLong("complete-rate"),
+        help: "Share of the applicants who opened it that complete before it expires.")
+    var completeRate = 0.0
+
+    @Option(name: .long, help: "Decisions of completed sessions by weight, e.g. approved=0.8,declined=0.1,review=0.1.")
+    var decisions = "approved=0.8,declined=0.1,review=0.1"
 
     @OptionGroup var logging: LoggingOptions
 
@@ -68,9 +79,15 @@ struct SimulateCommand: AsyncParsableCommand {
         if latency < 0 || slowMilliseconds < 0 { throw ValidationError("--latency and --slow-ms must not be negative") }
         for (name, value) in [
             ("--fail-rate", failRate), ("--reset-before-commit", resetBeforeCommit),
-            ("--reset-after-commit", resetAfterCommit), ("--slow-rate", slowRate),
+            ("--reset-after-commit", resetAfterCommit), ("--slow-rate", slowRate), ("--progress-rate", progressRate),
+            ("--complete-rate", completeRate),
         ] where !(0...1).contains(value) {
             throw ValidationError("\(name) must be a probability between 0 and 1")
+        }
+        if ApplicantBehaviour.decisions(parsing: decisions) == nil {
+            throw ValidationError(
+                "--decisions must look like approved=0.8,declined=0.1,review=0.1 (weights not all zero), "
+                    + "not '\(decisions)'")
         }
     }
 
@@ -88,7 +105,10 @@ struct SimulateCommand: AsyncParsableCommand {
                 slowRate: slowRate, slowMilliseconds: slowMilliseconds, seed: seed),
             idempotency: !noIdempotency,
             lookupFilter: !noLookup,
-            lookupEndpoint: !noLookupEndpoint
+            lookupEndpoint: !noLookupEndpoint,
+            applicants: ApplicantBehaviour(
+                progressRate: progressRate, completeRate: completeRate,
+                decisions: ApplicantBehaviour.decisions(parsing: decisions) ?? [:], seed: seed)
         )
         let simulator = try await RunningSimulator.start(configuration: configuration, port: port)
         let banner = "\(simulator.baseURL)\nadmin: \(simulator.adminURL)/stats   key: \(apiKey)\n"

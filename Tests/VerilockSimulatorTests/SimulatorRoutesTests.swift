@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 @testable import VerilockSimulator
@@ -200,6 +201,117 @@ struct SimulatorRoutesTests {
             try await client.execute(uri: "/api/v1/sessions/\(id)", method: .get, headers: Self.headers()) { response in
                 #expect(Self.json(response.body)["status"] as? String == "expired")
             }
+        }
+    }
+
+    /// Creates a session for each of `externalIDs`; returns their ids in order.
+    static func createAll(_ client: any TestClientProtocol, _ externalIDs: [String]) async throws -> [String] {
+        var ids: [String] = []
+        for externalID in externalIDs {
+            try await client.execute(
+                uri: "/api/v1/sessions", method: .post, headers: headers(),
+                body: create(#""external_id":"\#(externalID)","expires_in":3600"#)
+            ) { response in ids.append(json(response.body)["id"] as? String ?? "") }
+        }
+        return ids
+    }
+
+    /// `GET uri`'s JSON body and status.
+    static func get(_ client: any TestClientProtocol, _ uri: String) async throws -> (
+        HTTPResponse.Status, [String: Any]
+    ) {
+        try await client.execute(uri: uri, method: .get, headers: headers()) { ($0.status, json($0.body)) }
+    }
+
+    @Test("the list pages in creation order with meta as the SDK reads it, filters, and refuses bad filters with 422")
+    func listPagesAndFilters() async throws {
+        try await withSimulator { client, _ in
+            let ids = try await Self.createAll(client, (0..<45).map { "p-\($0)" })
+            var seen: [String] = []
+            for page in 1...3 {
+                let (status, body) = try await Self.get(client, "/api/v1/sessions?per_page=20&page=\(page)")
+                #expect(status == .ok)
+                let meta = body["meta"] as? [String: Any] ?? [:]
+                #expect(meta["current_page"] as? Int == page && meta["last_page"] as? Int == 3)
+                #expect(meta["per_page"] as? Int == 20 && meta["total"] as? Int == 45)
+                seen += (body["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            }
+            #expect(seen == ids)
+            let (_, wide) = try await Self.get(client, "/api/v1/sessions?per_page=500")
+            #expect((wide["meta"] as? [String: Any])?["per_page"] as? Int == 100)
+            #expect((wide["data"] as? [Any])?.count == 45)
+            let (_, created) = try await Self.get(client, "/api/v1/sessions?status=created&from=2000-01-01")
+            #expect((created["meta"] as? [String: Any])?["total"] as? Int == 45)
+            let (_, future) = try await Self.get(client, "/api/v1/sessions?from=2999-01-01")
+            #expect((future["meta"] as? [String: Any])?["total"] as? Int == 0)
+            let (_, past) = try await Self.get(client, "/api/v1/sessions?to=2000-01-01")
+            #expect((past["meta"] as? [String: Any])?["total"] as? Int == 0)
+            let (_, one) = try await Self.get(client, "/api/v1/sessions?external_id=p-7")
+            #expect((one["data"] as? [[String: Any]])?.map { $0["id"] as? String } == [ids[7]])
+            let (refused, errors) = try await Self.get(client, "/api/v1/sessions?status=done&from=yesterday")
+            #expect(refused == .unprocessableContent)
+            #expect(errors["error"] as? String == "validation_error")
+            #expect(((errors["details"] as? [String: Any])?.keys).map(Set.init) == ["status", "from"])
+        }
+    }
+
+    @Test("applicants play out the same story whatever the order, on the simulator's clock")
+    func applicantsPlayOut() async throws {
+        let applicants = ApplicantBehaviour(
+            progressRate: 0.6, completeRate: 0.7, decisions: [.approved: 0.5, .declined: 0.3, .review: 0.2], seed: 42)
+        let configuration = SimulatorConfiguration(rateLimitPerMinute: 60000, applicants: applicants)
+        let externalIDs = (0..<120).map { "a-\($0)" }
+        let collected = Mutex<[[String: String]]>([])
+        for order in [externalIDs, externalIDs.reversed()] {
+            try await withSimulator(configuration) { client, state in
+                _ = try await Self.createAll(client, order)
+                let (_, fresh) = try await Self.get(client, "/api/v1/sessions?per_page=100&status=created")
+                #expect((fresh["meta"] as? [String: Any])?["total"] as? Int == 120)
+                await state.advanceClock(by: 3601)
+                var final: [String: String] = [:]
+                for page in 1...2 {
+                    let (_, body) = try await Self.get(client, "/api/v1/sessions?per_page=100&page=\(page)")
+                    for item in body["data"] as? [[String: Any]] ?? [] {
+                        let status = item["status"] as? String ?? "?"
+                        #expect((status == "completed") == (item["decision"] as? String != nil))
+                        #expect((status == "completed") == (item["completed_at"] as? String != nil))
+                        final[item["external_id"] as? String ?? "?"] =
+                            status + "/" + (item["decision"] as? String ?? "-")
+                    }
+                }
+                collected.withLock { $0.append(final) }
+            }
+        }
+        let outcomes = collected.withLock { $0 }
+        #expect(outcomes[0].count == 120)
+        #expect(outcomes[0] == outcomes[1])
+        let statuses = Set(outcomes[0].values)
+        #expect(statuses.isSubset(of: ["expired/-", "completed/approved", "completed/declined", "completed/review"]))
+        #expect(statuses.count == 4)
+        let completed = outcomes[0].values.filter { $0.hasPrefix("completed") }.count
+        // 0.6 x 0.7 of 120 is 50.4; seed 42 gives a count well inside 30...70.
+        #expect((30...70).contains(completed))
+    }
+
+    @Test("the admin route sets a session's status and decision; a bad body answers 422, an unknown id 404")
+    func forceStatus() async throws {
+        try await withSimulator { client, _ in
+            let ids = try await Self.createAll(client, ["f-1"])
+            try await client.execute(
+                uri: "/_admin/sessions/\(ids[0])", method: .post,
+                body: ByteBuffer(string: #"{"status":"completed","decision":"declined"}"#)
+            ) { #expect($0.status == .ok) }
+            let (_, detail) = try await Self.get(client, "/api/v1/sessions/\(ids[0])")
+            #expect(detail["status"] as? String == "completed" && detail["decision"] as? String == "declined")
+            #expect(detail["completed_at"] as? String != nil && detail["session_url"] as? String != nil)
+            let (_, filtered) = try await Self.get(client, "/api/v1/sessions?decision=declined")
+            #expect((filtered["meta"] as? [String: Any])?["total"] as? Int == 1)
+            try await client.execute(
+                uri: "/_admin/sessions/\(ids[0])", method: .post, body: ByteBuffer(string: #"{"status":"done"}"#)
+            ) { #expect($0.status == .unprocessableContent) }
+            try await client.execute(
+                uri: "/_admin/sessions/ses_nobody", method: .post, body: ByteBuffer(string: #"{"status":"expired"}"#)
+            ) { #expect($0.status == .notFound) }
         }
     }
 }

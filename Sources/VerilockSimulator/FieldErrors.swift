@@ -1,0 +1,4 @@
+/// The field errors of a 422 answer.
+struct FieldErrors: Error, Sendable, Equatable {
+    var fields: [String: [String]]
+}
