@@ -25,6 +25,9 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var lookupEndpoint: Bool
     /// What applicants do with their links.
     public var applicants: ApplicantBehaviour
+    /// Sessions age only through `POST /_admin/clock`, not with the wall clock (rate-limit
+    /// windows still follow the wall clock).
+    public var frozenClock: Bool
 
     /// The key the simulator accepts by default; a test key, never a production one.
     public static let defaultAPIKey = "qi_test_simulator"
@@ -41,8 +44,10 @@ public struct SimulatorConfiguration: Sendable, Equatable {
         idempotency: Bool = true,
         lookupFilter: Bool = true,
         lookupEndpoint: Bool = true,
-        applicants: ApplicantBehaviour = ApplicantBehaviour()
+        applicants: ApplicantBehaviour = ApplicantBehaviour(),
+        frozenClock: Bool = false
     ) {
+        self.frozenClock = frozenClock
         self.applicants = applicants
         self.faults = faults
         self.idempotency = idempotency

@@ -128,6 +128,13 @@ public actor SimulatorState {
     /// The simulator's clock: the wall clock plus any advance made through the admin route.
     var now: Date { Date().addingTimeInterval(clockOffset) }
 
+    /// The clock sessions live on: ``now``, or, with ``SimulatorConfiguration/frozenClock``, the
+    /// start plus the admin route's advances only, so tests see no status change they did not
+    /// make.
+    var sessionNow: Date {
+        configuration.frozenClock ? started.addingTimeInterval(clockOffset) : now
+    }
+
     /// Moves the simulator's clock forward (to expire sessions in tests).
     public func advanceClock(by seconds: TimeInterval) {
         clockOffset += seconds
@@ -244,7 +251,7 @@ public actor SimulatorState {
             )
         }
         let token = "tok_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let created = now
+        let created = sessionNow
         var session = SimulatedSession(
             id: "ses_" + UUID().uuidString.lowercased(),
             token: token,
@@ -277,14 +284,14 @@ public actor SimulatorState {
             "id": session.id,
             "session_token": session.token,
             "session_url": session.url,
-            "status": session.state(at: now).status.rawValue,
+            "status": session.state(at: sessionNow).status.rawValue,
             "expires_at": Self.timestamp(session.expiresAt),
         ]
     }
 
     /// A list item: what the official SDK's `SessionListItem` reads (no link, no token).
     private func item(_ session: SimulatedSession) -> [String: Any] {
-        let state = session.state(at: now)
+        let state = session.state(at: sessionNow)
         return [
             "id": session.id,
             "external_id": session.externalID.map { $0 as Any } ?? NSNull(),
@@ -305,7 +312,7 @@ public actor SimulatorState {
     /// `per_page` at most 100 (default 20), with `meta` as the SDK reads it.
     func list(_ query: SessionListQuery) -> SimulatedResponse {
         stats.lookups += 1
-        let now = now
+        let now = sessionNow
         var ids = order
         if let externalID = query.externalID, configuration.lookupFilter {
             ids = sessionsByExternalID[externalID] ?? []
@@ -348,7 +355,7 @@ public actor SimulatorState {
     /// `POST /_admin/sessions/{id}`: sets a session's status and decision, for tests.
     func force(id: String, status: SessionStatus, decision: SessionDecision?) -> SimulatedResponse {
         guard var session = sessions[id] else { return .error(404, "not_found", "Session \(id) not found") }
-        session.forced = (status, status == .completed ? decision : nil, now)
+        session.forced = (status, status == .completed ? decision : nil, sessionNow)
         sessions[id] = session
         return .json(200, item(session))
     }

@@ -6,10 +6,14 @@ import VerilockBatch
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write the mail-merge file again from the ledger (a run's rows, or every session), sending nothing.",
+        abstract:
+            "Write the mail-merge file again from the ledger (a run's rows, every session, or a follow-up list), "
+            + "sending nothing.",
         discussion: """
             A run's rows that already had a session are counted, not kept, by the ledger: export --run reads \
-            that run's input files again, which must be unchanged (same SHA-256).
+            that run's input files again, which must be unchanged (same SHA-256). \
+            --status lists applicants by what `sync` last heard of their session, with its status, decision \
+            and completion time as extra columns: open is the reminder mail-merge (valid links, not completed).
             """
     )
 
@@ -24,11 +28,37 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(name: .long, help: "all: every row with a session; new: only those created or reissued by the run.")
     var include: IncludeMode?
 
+    @Option(name: .long, help: "A follow-up list of every applicant whose session is in this state (see sync).")
+    var status: SessionSelection.Status?
+
+    @Option(name: .long, help: "With --all or --status: only sessions created or changed since this date (YYYY-MM-DD).")
+    var since: String?
+
     @Option(name: .long, help: "The output file (default: the job's output path).")
     var output: String?
 
     func validate() throws {
-        if run != nil && all { throw ValidationError("--run and --all exclude each other") }
+        if [run != nil, all, status != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("--run, --all and --status exclude each other")
+        }
+        if since != nil && !all && status == nil { throw ValidationError("--since goes with --all or --status") }
+        if let since, Self.instant(since) == nil {
+            throw ValidationError("--since must be a date (YYYY-MM-DD) or an ISO 8601 time, not '\(since)'")
+        }
+    }
+
+    /// `path` with `tag` before its extension (`out.csv`, `open`: `out.open.csv`).
+    static func path(_ path: String, tagged tag: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let ext = url.pathExtension
+        let base = ext.isEmpty ? path : String(path.dropLast(ext.count + 1))
+        return base + "." + tag + (ext.isEmpty ? "" : "." + ext)
+    }
+
+    /// `2026-11-28` (the start of that day, UTC) or an ISO 8601 time.
+    static func instant(_ text: String) -> Date? {
+        if text.count == 10 { return Timestamp.parse(text + "T00:00:00Z") }
+        return Timestamp.parse(text)
     }
 
     func run() async throws {
@@ -37,13 +67,16 @@ struct ExportCommand: AsyncParsableCommand {
             let (job, ledger) = try await ledgerOptions.openLedger(now: now)
             let path = ledger.location
             let (all, run, output, jobFile) = (all, run, output, ledgerOptions.job)
+            let selection: SessionSelection? =
+                all || status != nil
+                ? SessionSelection(status: status, since: since.flatMap(Self.instant), now: now) : nil
             let mode = include ?? job.include
             // One snapshot of the ledger, read on its own thread.
             let (rows, target, runID) = try await ledger.reading { view in
                 let scope: ResultFiles.Scope
                 var runID: Int64?
-                if all {
-                    scope = .allSessions
+                if let selection {
+                    scope = .sessions(selection)
                 } else {
                     guard let id = try run ?? view.lastRunID(job: jobFile == nil ? nil : job.name) else {
                         throw LedgerError.database(path: path, reason: "no run recorded: nothing to export")
@@ -51,7 +84,9 @@ struct ExportCommand: AsyncParsableCommand {
                     scope = .run(id)
                     runID = id
                 }
-                let target = output ?? job.expand(job.outputPath, runID: runID, now: now)
+                let jobOutput = job.expand(job.outputPath, runID: runID, now: now)
+                // A follow-up list never replaces the mail-merge file: out.csv gives out.open.csv.
+                let target = output ?? selection?.status.map { Self.path(jobOutput, tagged: $0.rawValue) } ?? jobOutput
                 try PathCollisions(
                     reads: PathCollisions.reads(of: job, jobFile: jobFile, ledgerPath: path),
                     writes: [PathCollisions.File("output", target)]
@@ -59,7 +94,14 @@ struct ExportCommand: AsyncParsableCommand {
                 // A run's rows that already had a session are not kept row by row: its inputs
                 // are read again.
                 let inputPaths = try runID.map { try view.inputPaths(runID: $0) } ?? []
-                let lines = OutputLineFormat(job: job, inputPaths: inputPaths)
+                var lines = OutputLineFormat(job: job, inputPaths: inputPaths)
+                if selection?.status != nil {
+                    // A follow-up list says what became of each session.
+                    let extra = [OutputField.sessionStatus, .decision, .completedAt].map(OutputColumn.field)
+                    lines = OutputLineFormat(
+                        format: lines.format, columns: lines.columns + extra.filter { !lines.columns.contains($0) },
+                        escapeFormulas: lines.escapeFormulas, inputPaths: inputPaths)
+                }
                 var spool: OutputSpool?
                 if let runID, mode == .all {
                     let existing = try OutputSpool(besideLedger: path, lines: lines)
@@ -69,7 +111,9 @@ struct ExportCommand: AsyncParsableCommand {
                 let files = ResultFiles(ledger: view, scope: scope, inputPaths: inputPaths, spool: spool)
                 return (try files.writeOutput(to: target, lines: lines, include: mode), target, runID)
             }
-            printError("exported \(rows) rows to \(target)" + (runID.map { " from run \($0)" } ?? " (every session)"))
+            let what =
+                runID.map { " from run \($0)" } ?? status.map { " (\($0.rawValue) sessions)" } ?? " (every session)"
+            printError("exported \(rows) rows to \(target)" + what)
         } catch {
             printError("error: \(error.localizedDescription)")
             throw ExitCode(ExitStatus(for: error).rawValue)

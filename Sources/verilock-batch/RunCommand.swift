@@ -28,6 +28,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Progress: auto (a line on a terminal, a log line every 30 s otherwise), always, never.")
     var progress = ProgressOption.auto
 
+    @Flag(name: .long, help: "Sync the ledger's open sessions with the API first (see `sync`); stop if that fails.")
+    var sync = false
+
     @Flag(name: .long, help: "No progress line or progress logs.")
     var quiet = false
 
@@ -86,7 +89,7 @@ struct RunCommand: AsyncParsableCommand {
             (report.map { [PathCollisions.File("report", $0)] } ?? [])
             + (metricsFile.map { [PathCollisions.File("metrics file", $0)] } ?? [])
         let result = try await Self.execute(
-            job, jobFile: options.job, files: files, progress: reporter, logger: logger)
+            job, jobFile: options.job, files: files, progress: reporter, sync: sync, logger: logger)
         reporter.finish()
         printError(result.summary)
         if let report { try result.write(to: report) }
@@ -98,38 +101,24 @@ struct RunCommand: AsyncParsableCommand {
     /// `files` are the run's other outputs (report, metrics), checked against its inputs.
     static func execute(
         _ job: JobConfiguration, jobFile: String? = nil, files: [PathCollisions.File] = [], progress: ProgressReporter,
-        logger: Logger
+        sync: Bool = false, logger: Logger
     ) async throws -> RunReport {
-        let environment = ProcessInfo.processInfo.environment
-        var simulator: RunningSimulator?
-        let baseURL: URL
-        let key: String
-        if let settings = job.api.simulator {
-            if environment[job.api.keyEnvironmentVariable]?.hasPrefix("qi_live_") == true {
-                throw APIError.liveKeyWithSimulator
-            }
-            let running = try await RunningSimulator.start(
-                configuration: settings.configuration,
-                logger: Logger(label: "verilock-simulator", factory: { _ in SwiftLogNoOpLogHandler() })
-            )
-            simulator = running
-            baseURL = try APISettings.validateBaseURL(running.baseURL)
-            key = SimulatorConfiguration.defaultAPIKey
-            logger.notice("running against the built-in simulator", metadata: ["base_url": "\(running.baseURL)"])
-        } else {
-            baseURL = try APISettings.validateBaseURL(job.api.baseURL ?? APISettings.defaultBaseURL)
-            key = try APIKey.resolve(job.api, environment: environment) { logger.warning("\($0)") }
-        }
-        let api = HTTPSessionsAPI(
-            baseURL: baseURL, apiKey: key, connections: job.api.concurrency, timeout: job.api.timeout
-        )
+        let connection = try await APIConnection.open(for: job, logger: logger)
         let control = RunControl()
         let signals = SignalHandling(control: control)
         defer { signals.cancel() }
         let result: Result<RunReport, any Error>
         do {
+            if sync {
+                let synced = try await SyncRunner(
+                    job: job, api: connection.api, clock: ContinuousClock(), control: control,
+                    secrets: [connection.key], logger: logger
+                ).run()
+                printError(synced.text)
+                guard synced.exitCode == 0 else { throw SyncFailed(report: synced) }
+            }
             let runner = BatchRunner(
-                job: job, api: api, clock: ContinuousClock(), control: control, secrets: [key],
+                job: job, api: connection.api, clock: ContinuousClock(), control: control, secrets: [connection.key],
                 otherFiles: PathCollisions(
                     reads: (job.api.keyFile.map { [PathCollisions.File("API key file", $0)] } ?? [])
                         + (jobFile.map { [PathCollisions.File("job file", $0)] } ?? []),
@@ -139,8 +128,7 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             result = .failure(error)
         }
-        await api.shutdown()
-        await simulator?.stop()
+        await connection.close()
         return try result.get()
     }
 }

@@ -67,6 +67,11 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Decisions of completed sessions by weight, e.g. approved=0.8,declined=0.1,review=0.1.")
     var decisions = "approved=0.8,declined=0.1,review=0.1"
 
+    @Flag(
+        name: .customLong("frozen-clock"),
+        help: "Sessions age only through POST /_admin/clock?advance=SECONDS, not with the wall clock (for tests).")
+    var frozenClock = false
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -108,7 +113,8 @@ struct SimulateCommand: AsyncParsableCommand {
             lookupEndpoint: !noLookupEndpoint,
             applicants: ApplicantBehaviour(
                 progressRate: progressRate, completeRate: completeRate,
-                decisions: ApplicantBehaviour.decisions(parsing: decisions) ?? [:], seed: seed)
+                decisions: ApplicantBehaviour.decisions(parsing: decisions) ?? [:], seed: seed),
+            frozenClock: frozenClock
         )
         let simulator = try await RunningSimulator.start(configuration: configuration, port: port)
         let banner = "\(simulator.baseURL)\nadmin: \(simulator.adminURL)/stats   key: \(apiKey)\n"

@@ -17,7 +17,7 @@ struct VerilockBatchCommand: AsyncParsableCommand {
         version: VerilockBatchVersion.current,
         subcommands: [
             RunCommand.self, ValidateCommand.self, StatusCommand.self, ExportCommand.self, PruneCommand.self,
-            LedgerCommand.self, SimulateCommand.self,
+            SyncCommand.self, LedgerCommand.self, SimulateCommand.self,
         ]
     )
 }

@@ -39,14 +39,9 @@ public final class HTTPSessionsAPI: SessionsAPI {
         return try await execute(http)
     }
 
-    /// Sends `GET {base}/sessions?external_id=X&page=N`.
-    public func listSessions(externalID: String, page: Int) async throws -> APIResponse {
-        var query = URLComponents()
-        query.queryItems = [
-            URLQueryItem(name: "external_id", value: externalID), URLQueryItem(name: "page", value: String(page)),
-        ]
-        let encoded = (query.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
-        return try await execute(makeRequest(url: sessionsURL + "?" + encoded, method: .GET))
+    /// Sends `GET {base}/sessions` with `request`'s query.
+    public func listSessions(_ request: SessionListRequest) async throws -> APIResponse {
+        try await execute(makeRequest(url: sessionsURL + "?" + request.query, method: .GET))
     }
 
     /// Sends `GET {base}/sessions/{id}`.

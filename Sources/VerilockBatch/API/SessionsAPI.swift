@@ -60,8 +60,8 @@ public struct APIResponse: Sendable, Equatable {
 public protocol SessionsAPI: Sendable {
     /// Sends `POST {base}/sessions`.
     func createSession(_ request: CreateSessionRequest) async throws -> APIResponse
-    /// Sends `GET {base}/sessions?external_id=X&page=N`.
-    func listSessions(externalID: String, page: Int) async throws -> APIResponse
+    /// Sends `GET {base}/sessions` with `request`'s query (a lookup: `external_id` and `page`).
+    func listSessions(_ request: SessionListRequest) async throws -> APIResponse
     /// Sends `GET {base}/sessions/{id}`.
     func session(id: String) async throws -> APIResponse
 }

@@ -91,6 +91,10 @@ public enum OutputField: String, Sendable, CaseIterable {
     case status
     case file
     case line
+    /// What `sync` last heard: the session's status, decision and completion time.
+    case sessionStatus = "session_status"
+    case decision
+    case completedAt = "completed_at"
 }
 
 /// Job values given as flags; each one set overrides the job file.

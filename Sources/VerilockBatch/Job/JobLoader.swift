@@ -17,7 +17,7 @@ public enum JobLoader {
     ]
     static let outputKeys = ["file", "format", "include", "columns", "csv"]
     static let outputCSVKeys = ["escape_formulas"]
-    static let policyKeys = ["reissue_expired", "reissue_margin", "retry_failed"]
+    static let policyKeys = ["reissue_expired", "reissue_declined", "reissue_margin", "retry_failed"]
     static let retentionKeys = ["runs", "personal_data"]
 
     /// Loads the job at `path` (or only the flags when nil) and checks it; `forRun: false` skips
@@ -302,6 +302,7 @@ public enum JobLoader {
         if let value = try top.string("rejects") { job.rejectsPath = value }
         if let policy = try top.mapping("policy", allowed: policyKeys) {
             if let value = try policy.bool("reissue_expired") { job.policy.reissueExpired = value }
+            if let value = try policy.bool("reissue_declined") { job.policy.reissueDeclined = value }
             if let value = try policy.duration("reissue_margin") { job.policy.reissueMargin = value }
             if let value = try policy.choice("retry_failed", RetryFailed.self) { job.policy.retryFailed = value }
         }

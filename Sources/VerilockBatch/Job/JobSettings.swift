@@ -200,6 +200,8 @@ public struct APISettings: Sendable, Equatable {
 public struct RerunPolicy: Sendable, Equatable {
     /// Give an expired link (or one expiring within the margin) a new session.
     public var reissueExpired = true
+    /// Give an applicant whose completed session was declined a new session (off: never).
+    public var reissueDeclined = false
     /// How close to its expiry a link counts as expired.
     public var reissueMargin: Duration = .zero
     /// What to do with rows that failed permanently before.

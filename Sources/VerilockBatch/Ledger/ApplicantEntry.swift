@@ -15,6 +15,8 @@ public struct ApplicantEntry: Sendable, Equatable {
         public var id: String
         public var url: String
         public var expiresAt: String?
+        /// Whether the API said the applicant completed it (`sync`).
+        public var completed = false
     }
 
     public var state: ApplicantState
@@ -32,6 +34,10 @@ public struct ApplicantEntry: Sendable, Equatable {
     public var session: Session?
     /// Whether retention erased the applicant's personal data (its link among it).
     public var erased = false
+    /// What the API last said of the current session (`sync`): its status, kept as sent.
+    public var sessionStatus: String?
+    /// The current session's decision, once completed and decided.
+    public var decision: String?
 
     /// An entry with the given values.
     public init(

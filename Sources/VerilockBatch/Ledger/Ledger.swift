@@ -43,6 +43,21 @@ public protocol Ledger: Sendable {
     func record(_ outcomes: [(PendingCreate, SendOutcome)], expired: [ExpiredOnArrival], runID: Int64, now: Date)
         async throws
 
+    /// When the oldest session that is not final (completed with a decision, or expired, as the
+    /// API last said) was created; nil when every one is.
+    func oldestOpenSession() async throws -> Date?
+
+    /// Up to `limit` sessions that are not final and that no report since `since` covered,
+    /// after `rowID`, in ledger order.
+    func openSessions(notSyncedSince since: Date, after rowID: Int64, limit: Int) async throws -> [OpenSession]
+
+    /// Records what the API reports of sessions, in one transaction, with every change of
+    /// status or decision in the status history.
+    func record(reports: [SessionReport], now: Date) async throws -> SyncTally
+
+    /// Where the applicants with a session stand, by job.
+    func funnel() async throws -> [String: Funnel]
+
     /// Runs `body` with a read-only view of one consistent state of the ledger, on the ledger's
     /// own thread.
     func reading<T: Sendable>(_ body: @escaping @Sendable (any LedgerReading) throws -> T) async throws -> T

@@ -23,9 +23,10 @@ public protocol LedgerReading {
     /// run's existing rows are not among them: they are in its ``OutputSpool``).
     func forEachOutputRow(runID: Int64, _ body: (OutputRow) throws -> Void) throws
 
-    /// Calls `body` with every applicant that has a session (and its link), in the order they
-    /// were first recorded, with the e-mail and name of the create that made it.
-    func forEachSession(_ body: (OutputRow) throws -> Void) throws
+    /// Calls `body` with every applicant that has a session (and its link) and that
+    /// `selection` takes, in the order they were first recorded, with the e-mail and name of the
+    /// create that made it and what `sync` last heard of the session.
+    func forEachSession(_ selection: SessionSelection, _ body: (OutputRow) throws -> Void) throws
 
     /// Calls `body` with every rejected row of `runID`, in input order.
     func forEachReject(runID: Int64, _ body: (RejectRow) throws -> Void) throws

@@ -135,8 +135,35 @@ enum LedgerSchema {
         migrator.registerMigration("v5: compact") { db in
             try db.execute(sql: v5)
         }
+        migrator.registerMigration("v6: follow-through") { db in
+            try db.execute(sql: v6)
+        }
         return migrator
     }
+
+    /// Version 6, follow-through: what the API last said of each applicant's current session
+    /// (`session_status`, `decision`, `completed_at`, and when `sync` last saw it), when that
+    /// session was created (`created_epoch`; before v6 the time it was recorded), and every
+    /// status change `sync` saw (`session_status`).
+    private static let v6 = """
+        ALTER TABLE applicant ADD COLUMN created_epoch INTEGER;
+        ALTER TABLE applicant ADD COLUMN session_status TEXT;
+        ALTER TABLE applicant ADD COLUMN decision TEXT;
+        ALTER TABLE applicant ADD COLUMN completed_at TEXT;
+        ALTER TABLE applicant ADD COLUMN synced_epoch INTEGER;
+        UPDATE applicant SET created_epoch = updated_epoch WHERE state = 'created';
+        CREATE INDEX applicant_open ON applicant(created_epoch)
+            WHERE state = 'created' AND (session_status IS NULL OR NOT (session_status = 'expired'
+                OR (session_status = 'completed' AND decision IS NOT NULL)));
+        CREATE TABLE session_status (
+            session_id TEXT NOT NULL,
+            external_id TEXT NOT NULL REFERENCES applicant(external_id),
+            status TEXT NOT NULL,
+            decision TEXT,
+            seen_epoch INTEGER NOT NULL
+        );
+        CREATE INDEX session_status_seen ON session_status(seen_epoch);
+        """
 
     /// Version 5, the ledger for the long haul: a pending create's key, body and attempt live in
     /// `pending_create` only while it is pending; an applicant holds its current session, e-mail

@@ -44,6 +44,10 @@ public struct LedgerStatus: Sendable, Equatable, Codable {
     public var pending: [Applicant] = []
     /// Links that expire within a day, soonest first, at most 20.
     public var expiring: [Applicant] = []
+    /// Where the applicants with a session stand, by job, as `sync` last heard.
+    public var funnel: [String: Funnel] = [:]
+    /// The same, for every job together.
+    public var funnelTotal = Funnel()
 
     /// The text `status` prints.
     public var text: String {
@@ -58,6 +62,11 @@ public struct LedgerStatus: Sendable, Equatable, Codable {
             lines.append(
                 "next prune   history of \(next.runs) runs (\(next.runRows) rows), personal data of "
                     + "\(next.applicantsErased) applicants")
+        }
+        if !funnel.isEmpty {
+            lines.append("verification (as `sync` last heard):")
+            for (job, stages) in funnel.sorted(by: { $0.key < $1.key }) { lines.append("  \(job): \(stages.text)") }
+            if funnel.count > 1 { lines.append("  all jobs: \(funnelTotal.text)") }
         }
         lines.append("runs (newest first):")
         if runs.isEmpty { lines.append("  none") }

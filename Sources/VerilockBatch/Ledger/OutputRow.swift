@@ -12,6 +12,10 @@ public struct OutputRow: Sendable, Equatable {
     public var expiresAt: String?
     /// How the row's link came to be.
     public var status: OutputStatus
+    /// What `sync` last heard of the session: its status, decision and completion (exports).
+    public var sessionStatus: String?
+    public var decision: String?
+    public var completedAt: String?
     /// The input record, when kept (``InputRecordText``).
     public var record: String?
     /// The header naming the record's values, when it holds values only.
@@ -29,7 +33,8 @@ public struct OutputRow: Sendable, Equatable {
     ) -> OutputRow {
         var row = OutputRow(
             fileIndex: fileIndex, line: line, externalID: externalID, email: email, name: name,
-            sessionID: session.id, sessionURL: session.url, expiresAt: session.expiresAt, status: .existing,
+            sessionID: session.id, sessionURL: session.url, expiresAt: session.expiresAt,
+            status: session.completed ? .completed : .existing,
             record: record)
         row.seq = seq
         row.layout = layout

@@ -6,4 +6,7 @@ public enum OutputStatus: String, Sendable {
     case existing
     /// A new session for an applicant whose earlier link expired.
     case reissued
+    /// A session made earlier that the applicant completed (as `sync` last heard); this run
+    /// sent nothing for the row.
+    case completed
 }

@@ -74,12 +74,14 @@ extension SQLiteLedger {
                         sql: """
                             UPDATE applicant SET state = 'created', session_id = ?, session_url = ?, session_token = ?,
                                 expires_at = ?, expires_epoch = ?, error_status = NULL, error_code = NULL,
-                                error_message = NULL, error_request_id = NULL, updated_epoch = ?, run_id = ?
+                                error_message = NULL, error_request_id = NULL, updated_epoch = ?, run_id = ?,
+                                created_epoch = ?, session_status = ?, decision = NULL, completed_at = NULL,
+                                synced_epoch = NULL
                             WHERE external_id = ? AND generation = ? AND state = 'pending'
                             """
                     ).execute(arguments: [
                         session.id, session.sessionURL, session.sessionToken, session.expiresAt, expires, epoch,
-                        runID, externalID, pending.generation,
+                        runID, epoch, session.status ?? "created", externalID, pending.generation,
                     ])
                     if !reissued.contains(externalID) {
                         try self.settled(db, externalID: externalID, generation: pending.generation)

@@ -29,9 +29,11 @@ extension SQLiteLedger {
                 try Int.fetchOne(
                     db,
                     sql:
-                        "SELECT count(*) FROM applicant WHERE state = 'created' AND expires_epoch > ? AND expires_epoch <= ?",
+                        "SELECT count(*) FROM applicant WHERE state = 'created' AND expires_epoch > ? AND expires_epoch <= ? AND coalesce(session_status, '') <> 'completed'",
                     arguments: [epoch, epoch + 86400]) ?? 0
             status.sessions = try Self.sessionCount(db)
+            status.funnel = try Self.funnel(db)
+            status.funnelTotal = status.funnel.values.reduce(Funnel(), +)
             status.runs = try Row.fetchAll(
                 db, sql: "SELECT id, job, started_at, finished_at, exit_code, counts FROM run ORDER BY id DESC LIMIT ?",
                 arguments: [limit]
@@ -56,7 +58,8 @@ extension SQLiteLedger {
                 db,
                 sql: """
                     SELECT external_id, run_id, expires_at FROM applicant WHERE state = 'created'
-                    AND expires_epoch > ? AND expires_epoch <= ? ORDER BY expires_epoch LIMIT 20
+                    AND expires_epoch > ? AND expires_epoch <= ? AND coalesce(session_status, '') <> 'completed'
+                    ORDER BY expires_epoch LIMIT 20
                     """,
                 arguments: [epoch, epoch + 86400]
             ).map { LedgerStatus.Applicant(externalID: $0[0], runID: $0[1], expiresAt: $0[2]) }

@@ -26,7 +26,7 @@ struct SQLitePlanning: LedgerPlanning {
             statement: try db.cachedStatement(
                 sql: """
                     SELECT j.key, a.state, a.generation, a.expires_epoch, a.run_id, a.session_id, a.session_url,
-                        a.expires_at, a.erased_epoch IS NOT NULL
+                        a.expires_at, a.erased_epoch IS NOT NULL, a.session_status, a.decision
                     FROM json_each(?) j JOIN applicant a ON a.external_id = j.value
                     """))
         lookup.reset()
@@ -39,8 +39,14 @@ struct SQLitePlanning: LedgerPlanning {
             var entry = ApplicantEntry(
                 state: state, generation: Int(lookup.int64(2) ?? 1), expiresEpoch: lookup.int64(3),
                 runID: lookup.int64(4) ?? 0, erased: lookup.int64(8) == 1)
-            if state == .created, let sessionID = lookup.text(5), let url = lookup.text(6) {
-                entry.session = .init(id: sessionID, url: url, expiresAt: lookup.text(7))
+            if state == .created {
+                entry.sessionStatus = lookup.text(9)
+                entry.decision = lookup.text(10)
+                if let sessionID = lookup.text(5), let url = lookup.text(6) {
+                    entry.session = .init(
+                        id: sessionID, url: url, expiresAt: lookup.text(7),
+                        completed: entry.sessionStatus == "completed")
+                }
             }
             if state != .created { needDetails.append(place) }
             entries[place] = entry

@@ -67,22 +67,57 @@ extension SQLiteReading {
         return layouts
     }
 
-    /// Calls `body` with every applicant that has a session (and its link), in the order they
-    /// were first recorded, with the e-mail and name of the create that made it.
-    func forEachSession(_ body: (OutputRow) throws -> Void) throws {
+    /// Calls `body` with every applicant that has a session (and its link) and that
+    /// `selection` takes, in the order they were first recorded, with the e-mail and name of the
+    /// create that made it and what `sync` last heard of the session.
+    func forEachSession(_ selection: SessionSelection, _ body: (OutputRow) throws -> Void) throws {
+        let now = Int64(selection.now.timeIntervalSince1970)
+        var conditions = ["state = 'created'", "session_url IS NOT NULL"]
+        var arguments: [any DatabaseValueConvertible] = []
+        switch selection.status {
+        case nil: break
+        case .open:
+            conditions.append(
+                "coalesce(session_status, '') NOT IN ('completed', 'expired') AND coalesce(expires_epoch, ?) > ?")
+            arguments += [now + 1, now]
+        case .completed: conditions.append("session_status = 'completed'")
+        case .approved, .declined, .review:
+            conditions.append("session_status = 'completed' AND decision = ?")
+            arguments.append(selection.status?.rawValue ?? "")
+        case .expired:
+            conditions.append(
+                "(session_status = 'expired' OR (coalesce(session_status, '') <> 'completed' AND expires_epoch <= ?))")
+            arguments.append(now)
+        }
+        if let since = selection.since {
+            let epoch = Int64(since.timeIntervalSince1970.rounded(.up))
+            conditions.append(
+                """
+                (created_epoch >= ? OR EXISTS (SELECT 1 FROM session_status h
+                    WHERE h.session_id = applicant.session_id AND h.seen_epoch >= ?))
+                """)
+            arguments += [epoch, epoch]
+        }
         let cursor = try Row.fetchCursor(
             db,
             sql: """
-                SELECT external_id, email, name, session_id, session_url, expires_at, generation
-                FROM applicant WHERE state = 'created' AND session_url IS NOT NULL ORDER BY rowid
-                """
+                SELECT external_id, email, name, session_id, session_url, expires_at, generation, session_status,
+                    decision, completed_at
+                FROM applicant WHERE \(conditions.joined(separator: " AND ")) ORDER BY rowid
+                """,
+            arguments: StatementArguments(arguments)
         )
         while let row = try cursor.next() {
             let generation: Int = row[6]
-            try body(
-                OutputRow(
-                    fileIndex: -1, line: 0, externalID: row[0], email: row[1], name: row[2], sessionID: row[3],
-                    sessionURL: row[4], expiresAt: row[5], status: generation > 1 ? .reissued : .created))
+            let sessionStatus: String? = row[7]
+            var output = OutputRow(
+                fileIndex: -1, line: 0, externalID: row[0], email: row[1], name: row[2], sessionID: row[3],
+                sessionURL: row[4], expiresAt: row[5],
+                status: sessionStatus == "completed" ? .completed : generation > 1 ? .reissued : .created)
+            output.sessionStatus = sessionStatus
+            output.decision = row[8]
+            output.completedAt = row[9]
+            try body(output)
         }
     }
 

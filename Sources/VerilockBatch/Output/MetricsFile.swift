@@ -36,6 +36,12 @@ public enum MetricsFile {
             "last_run_requests", "Requests of the last run by HTTP status (0: no answer).",
             counts.statuses.sorted { $0.key < $1.key }.map { ("status=\"\(escape($0.key))\"", Double($0.value)) })
         metric("last_run_rate_limited", "429 answers in the last run.", [("", Double(counts.rateLimited))])
+        if let funnel = report.funnel {
+            metric("invited", "Applicants with a session.", [("", Double(funnel.invited))])
+            metric(
+                "funnel", "Applicants with a session by what sync last heard of it.",
+                funnel.stages.map { ("stage=\"\($0.name)\"", Double($0.count)) })
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

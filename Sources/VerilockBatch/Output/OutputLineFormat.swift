@@ -50,6 +50,9 @@ public struct OutputLineFormat: Sendable {
             case .field(.file):
                 row.fileIndex < 0 ? nil : inputPaths.indices.contains(row.fileIndex) ? inputPaths[row.fileIndex] : "?"
             case .field(.line): row.line > 0 ? String(row.line) : nil
+            case .field(.sessionStatus): row.sessionStatus
+            case .field(.decision): row.decision
+            case .field(.completedAt): row.completedAt
             case .input(let name): passed[name]
             }
         }

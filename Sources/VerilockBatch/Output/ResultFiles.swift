@@ -8,8 +8,9 @@ public struct ResultFiles {
     public enum Scope: Sendable, Equatable {
         /// The rows one run read, in its input order.
         case run(Int64)
-        /// Every applicant with a session, whatever run made it (`export --all`).
-        case allSessions
+        /// The applicants with a session that the selection takes, whatever run made them
+        /// (`export --all`, `export --status`).
+        case sessions(SessionSelection)
     }
 
     let ledger: any LedgerReading
@@ -57,7 +58,7 @@ public struct ResultFiles {
         let rows: ((OutputRow) throws -> Void) throws -> Void =
             switch scope {
             case .run(let runID): { try ledger.forEachOutputRow(runID: runID, $0) }
-            case .allSessions: { try ledger.forEachSession($0) }
+            case .sessions(let selection): { try ledger.forEachSession(selection, $0) }
             }
         try rows { row in
             if include == .new && !row.isNew { return }

@@ -257,6 +257,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         }
         let jobName = job.name
         report.lastSuccessAt = try await ledger.reading { try $0.lastSuccess(job: jobName) }
+        report.funnel = try await ledger.funnel()[jobName] ?? Funnel()
         report.otherShards = planned.otherShards
         report.lookupFallback = lookupFallback.fallbackReason
         return report

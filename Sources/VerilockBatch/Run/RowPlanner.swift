@@ -4,8 +4,10 @@
 /// | --- | --- |
 /// | nothing | ``RowPlan/create(generation:)`` 1 |
 /// | created, personal data erased by retention | ``RowPlan/erased`` (never sent again) |
-/// | created, link valid past the margin | ``RowPlan/existing`` |
-/// | created, expired or within the margin, reissue on | ``RowPlan/reissue(generation:)`` n+1 |
+/// | created, completed (as `sync` last heard), declined and reissue_declined on | ``RowPlan/reissue(generation:)`` n+1 |
+/// | created, completed otherwise, whatever its expiry | ``RowPlan/existing`` (never a new session) |
+/// | created, link valid past the margin and not expired by the API | ``RowPlan/existing`` |
+/// | created, expired (by the API, or the clock) or within the margin, reissue on | ``RowPlan/reissue(generation:)`` n+1 |
 /// | created, expired, reissue off | ``RowPlan/expired`` |
 /// | pending | ``RowPlan/settle(generation:)``: resend with the same key |
 /// | failed, and retry_failed allows it | ``RowPlan/create(generation:)`` n+1 (a new key: the body or the attempt is new) |
@@ -34,8 +36,15 @@ public enum RowPlan: Sendable, Equatable {
         switch entry.state {
         case .created:
             if entry.erased { return .erased }
+            if entry.sessionStatus == "completed" {
+                // The applicant finished: a new session would be billed for nothing, unless the
+                // job gives the declined another try.
+                guard entry.decision == "declined", policy.reissueDeclined else { return .existing }
+                return .reissue(generation: entry.generation + 1)
+            }
             let margin = policy.reissueMargin.components.seconds
-            guard let expires = entry.expiresEpoch, expires <= nowEpoch + margin else { return .existing }
+            let expiredByAPI = entry.sessionStatus == "expired"
+            guard expiredByAPI || entry.expiresEpoch.map({ $0 <= nowEpoch + margin }) == true else { return .existing }
             return policy.reissueExpired ? .reissue(generation: entry.generation + 1) : .expired
         case .pending:
             return .settle(generation: entry.generation)

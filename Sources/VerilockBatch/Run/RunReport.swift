@@ -37,6 +37,8 @@ public struct RunReport: Sendable, Equatable, Codable {
     public var lookupFallback: String?
     /// What the run's closing prune (``RetentionPolicy``) removed, when it ran.
     public var pruned: PruneReport?
+    /// Where this job's applicants with a session stand, as `sync` last heard, after the run.
+    public var funnel: Funnel?
 
     /// The exit code for these counts when the run was not stopped: 0 when every row has a
     /// session, 69 when rows are left pending (the API did not answer), 1 when rows were rejected.
@@ -115,6 +117,8 @@ public enum ExitStatus: Int32, Sendable {
             }
         case let error as RunInterrupted:
             self = error.reason.exitStatus
+        case let error as SyncFailed:
+            self = ExitStatus(rawValue: error.report.exitCode) ?? .unavailable
         case let error as LedgerError:
             if case .locked = error { self = .ledgerBusy } else { self = .cannotWrite }
         case is FileWriteError: self = .cannotWrite

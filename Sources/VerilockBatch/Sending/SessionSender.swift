@@ -189,7 +189,7 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                     try await exchange(attempt: failedAttempts + 1, into: &result) {
                         switch call {
                         case .list(let externalID, let page):
-                            try await api.listSessions(externalID: externalID, page: page)
+                            try await api.listSessions(SessionListRequest(externalID: externalID, page: page))
                         case .detail(let id): try await api.session(id: id)
                         }
                     }
@@ -300,6 +300,44 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
                 result.outcome = .unresolved(APIFailure(response: response))
                 return
             }
+        }
+    }
+
+    /// Sends a read (it changes nothing on the server, so it is simply sent again) through the
+    /// same machinery as a create: a limiter slot, 429 and 503 pauses for every request, rate
+    /// headers, backoff with jitter between attempts, the run's retry budget. Adds what it cost
+    /// to `stats`. Throws for what stops the run: a refused key, a redirect, a spent retry
+    /// budget.
+    public func fetch(
+        into stats: inout SendResult, _ call: @Sendable () async throws -> APIResponse
+    ) async throws(APIError) -> FetchOutcome {
+        var failedAttempts = 0
+        while true {
+            let failure: APIFailure
+            // A 503 has paused every request already (`exchange`): no backoff on top.
+            var backoff = true
+            switch try await exchange(attempt: failedAttempts + 1, into: &stats, { try await call() }) {
+            case .interrupted: return .interrupted
+            case .rateLimitedTooOften(let last): return .failed(last)
+            case .noAnswer(let last): failure = last
+            case .answer(let response):
+                switch ResponseClass(status: response.status) {
+                case .success, .failRow, .rateLimited, .redirect, .stopRun: return .answer(response)
+                case .retry: failure = APIFailure(response: response)
+                case .unavailable:
+                    failure = APIFailure(response: response)
+                    backoff = false
+                }
+            }
+            failedAttempts += 1
+            guard failedAttempts < policy.maxAttempts else { return .failed(failure) }
+            guard await budget.permitRetry() else { throw .unavailable(failure) }
+            if backoff {
+                guard await sleepBackoff(failedAttempts, external: "(read)", failure: failure) else {
+                    return .interrupted
+                }
+            }
+            stats.retries += 1
         }
     }
 

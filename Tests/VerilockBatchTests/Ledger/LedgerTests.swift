@@ -27,7 +27,7 @@ struct LedgerTests {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9: from the future')") }
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect(throws: LedgerError.tooNew(path: path, version: "v9: from the future", known: "v5: compact")) {
+        #expect(throws: LedgerError.tooNew(path: path, version: "v9: from the future", known: "v6: follow-through")) {
             _ = try SQLiteLedger(path: path)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
@@ -43,7 +43,7 @@ struct LedgerTests {
         #expect(check.isSound)
         #expect(check.applicants == ["pending": 1])
         #expect(check.runs == 1)
-        #expect(check.schema == "v5: compact" && check.toolSchema == check.schema)
+        #expect(check.schema == "v6: follow-through" && check.toolSchema == check.schema)
         let copy = folder.path + "/backups/copy.sqlite"
         try await ledger.backup(to: copy)
         #expect((try FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int) == 0o600)
@@ -214,5 +214,53 @@ struct LedgerTests {
         }
         first.unlock()
         #expect(throws: Never.self) { _ = try LedgerLock(ledgerPath: path) }
+    }
+
+    @Test(
+        "sync reports: the current session's status is recorded with its history; other sessions and strangers are counted, not recorded"
+    )
+    func syncReports() async throws {
+        let ledger = try SQLiteLedger(path: folder.path + "/l.sqlite")
+        var run: Int64 = 0
+        for id in ["u-1", "u-2"] {
+            run = try await ledger.startRun(job: "t", inputs: [], simulated: false, now: Date())
+            try await Self.recordIntent(ledger, run: run, id, key: "k-" + id, body: [1])
+        }
+        for pending in try await ledger.pendingCreates(after: 0, limit: 10) {
+            let id = pending.request.externalID
+            let session = CreatedSession(
+                id: "ses_" + id, sessionToken: nil, sessionURL: "https://v/" + id, status: "created",
+                expiresAt: "2030-01-01T00:00:00Z")
+            try await ledger.record([(pending, .created(session))], runID: run, now: Date(timeIntervalSince1970: 1000))
+        }
+        #expect(try await ledger.oldestOpenSession() == Date(timeIntervalSince1970: 1000))
+        let reports = [
+            SessionReport(id: "ses_u-1", externalID: "u-1", status: "in_progress"),
+            SessionReport(id: "ses_u-2", externalID: "u-2", status: "created"),
+            SessionReport(id: "ses_old", externalID: "u-1", status: "expired"),
+            SessionReport(id: "ses_x", externalID: "stranger", status: "completed", decision: "approved"),
+            SessionReport(id: "ses_y", externalID: nil, status: "created"),
+        ]
+        let tally = try await ledger.record(reports: reports, now: Date(timeIntervalSince1970: 2000))
+        #expect(tally.matched == 2 && tally.changed == 1 && tally.otherSessions == 1 && tally.foreign == 2)
+        let done = SessionReport(
+            id: "ses_u-1", externalID: "u-1", status: "completed", decision: "approved",
+            completedAt: "2029-01-01T00:00:00Z")
+        #expect(try await ledger.record(reports: [done], now: Date(timeIntervalSince1970: 3000)).changed == 1)
+        let history = try ledger.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT session_id, status, decision, seen_epoch FROM session_status ORDER BY rowid"
+            )
+            .map { "\($0[0] as String) \($0[1] as String) \(($0[2] as String?) ?? "-") \($0[3] as Int64)" }
+        }
+        #expect(history == ["ses_u-1 in_progress - 2000", "ses_u-1 completed approved 3000"])
+        // u-1 is final now; u-2 was seen at 2000, so a sync since 2500 has yet to see it.
+        let open = try await ledger.openSessions(notSyncedSince: Date(timeIntervalSince1970: 2500), after: 0, limit: 10)
+        #expect(open.map(\.externalID) == ["u-2"])
+        #expect(
+            try await ledger.openSessions(notSyncedSince: Date(timeIntervalSince1970: 2000), after: 0, limit: 10)
+                .isEmpty)
+        let funnel = try await ledger.funnel()["t"]
+        #expect(funnel?.invited == 2 && funnel?.approved == 1 && funnel?.notStarted == 1 && funnel?.neverSynced == 0)
     }
 }

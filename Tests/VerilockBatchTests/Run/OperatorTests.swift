@@ -98,7 +98,7 @@ struct OperatorTests {
                     lines: OutputLineFormat(
                         format: .csv, columns: OutputColumn.defaults, escapeFormulas: true, inputPaths: inputPaths),
                     include: .all)
-            return try ResultFiles(ledger: view, scope: .allSessions, inputPaths: [])
+            return try ResultFiles(ledger: view, scope: .sessions(SessionSelection(now: Date())), inputPaths: [])
                 .writeOutput(
                     to: all,
                     lines: OutputLineFormat(

@@ -126,4 +126,49 @@ struct RunPlannerTests {
             entry: ApplicantEntry(state: .pending, generation: 1, fingerprint: SHA256.hexDigest(body)), record: { nil })
         #expect(changed.outcome == .settleChanged && changed.claim == .pending)
     }
+
+    /// `created`'s session as `sync` last heard it, its link long expired by the clock or not.
+    static func synced(_ status: String, decision: String? = nil, expired: Bool) -> ApplicantEntry {
+        var entry = created
+        entry.expiresEpoch = expired ? 500_000 : 2_000_000
+        entry.sessionStatus = status
+        entry.decision = decision
+        entry.session?.completed = status == "completed"
+        return entry
+    }
+
+    @Test(
+        "reissue knows the outcome: completed never gets a new session, whatever its expiry; declined only under reissue_declined; expired by the API is reissued before the clock says so"
+    )
+    func reissueKnowsTheOutcome() throws {
+        func plan(_ entry: ApplicantEntry, _ policy: RerunPolicy = RerunPolicy()) -> RowPlan {
+            RowPlan.plan(entry: entry, fingerprint: { "f" }, nowEpoch: 1_000_000, policy: policy)
+        }
+        var declinedAgain = RerunPolicy()
+        declinedAgain.reissueDeclined = true
+        for decision in ["approved", "review", nil] {
+            #expect(plan(Self.synced("completed", decision: decision, expired: true)) == .existing)
+            #expect(plan(Self.synced("completed", decision: decision, expired: true), declinedAgain) == .existing)
+        }
+        #expect(plan(Self.synced("completed", decision: "declined", expired: true)) == .existing)
+        #expect(
+            plan(Self.synced("completed", decision: "declined", expired: false), declinedAgain)
+                == .reissue(generation: 2))
+        #expect(plan(Self.synced("expired", expired: false)) == .reissue(generation: 2))
+        #expect(plan(Self.synced("in_progress", expired: true)) == .reissue(generation: 2))
+        #expect(plan(Self.synced("in_progress", expired: false)) == .existing)
+        var noReissue = RerunPolicy()
+        noReissue.reissueExpired = false
+        #expect(plan(Self.synced("expired", expired: false), noReissue) == .expired)
+        // The output of a completed applicant's row says so.
+        let planner = Self.planner()
+        let row = planner.plan(
+            seq: 0, fileIndex: 0, line: 2, mapped: Self.row("u-1"),
+            entry: Self.synced("completed", decision: "approved", expired: true), record: { "r" })
+        #expect(row.outcome == .existing)
+        let line = OutputRow.existing(
+            seq: 0, fileIndex: 0, line: 2, externalID: "u-1", email: nil, name: nil, session: try #require(row.session),
+            record: nil, layout: nil)
+        #expect(line.status == .completed)
+    }
 }

@@ -338,7 +338,7 @@ struct ScriptedLookupAPI: SessionsAPI {
         try await inner.createSession(request)
     }
 
-    func listSessions(externalID: String, page: Int) async throws -> APIResponse { list(externalID) }
+    func listSessions(_ request: SessionListRequest) async throws -> APIResponse { list(request.externalID ?? "") }
 
     func session(id: String) async throws -> APIResponse { try await inner.session(id: id) }
 }

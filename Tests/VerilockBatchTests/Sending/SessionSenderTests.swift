@@ -185,7 +185,7 @@ struct SettlementTests {
     }
 
     static func ids(_ api: FakeSessionsAPI) async throws -> [String] {
-        let response = try await api.listSessions(externalID: "u-1", page: 1)
+        let response = try await api.listSessions(SessionListRequest(externalID: "u-1"))
         struct Page: Decodable {
             struct Item: Decodable { var id: String }
             var data: [Item]
@@ -200,7 +200,7 @@ struct SettlementTests {
             func createSession(_ request: CreateSessionRequest) async throws -> APIResponse {
                 try await inner.createSession(request)
             }
-            func listSessions(externalID: String, page: Int) async throws -> APIResponse {
+            func listSessions(_ request: SessionListRequest) async throws -> APIResponse {
                 APIResponse(status: 200, body: Array(#"{"data":[{"id":"ses_x","external_id":"other"}]}"#.utf8))
             }
             func session(id: String) async throws -> APIResponse { APIResponse(status: 404) }

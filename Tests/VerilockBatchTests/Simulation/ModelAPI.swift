@@ -359,8 +359,8 @@ final class ModelAPI: Sendable {
             try await model.createSession(request, epoch: epoch)
         }
 
-        func listSessions(externalID: String, page: Int) async throws -> APIResponse {
-            try await model.listSessions(externalID: externalID, page: page, epoch: epoch)
+        func listSessions(_ request: SessionListRequest) async throws -> APIResponse {
+            try await model.listSessions(externalID: request.externalID ?? "", page: request.page, epoch: epoch)
         }
 
         func session(id: String) async throws -> APIResponse {

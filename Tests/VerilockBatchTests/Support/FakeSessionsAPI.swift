@@ -40,7 +40,8 @@ final class FakeSessionsAPI: SessionsAPI {
     var peakConcurrency: Int { state.withLock { $0.peak } }
 
     /// Lists the sessions this fake created for `externalID` (from its own answers).
-    func listSessions(externalID: String, page: Int) async throws -> APIResponse {
+    func listSessions(_ request: SessionListRequest) async throws -> APIResponse {
+        let externalID = request.externalID ?? ""
         let ids = state.withLock { $0.sessions[externalID] ?? [] }
         let items = ids.map { #"{"id":"\#($0)","external_id":"\#(externalID)","status":"created"}"# }
         return APIResponse(status: 200, body: Array(#"{"data":[\#(items.joined(separator: ","))],"meta":{}}"#.utf8))

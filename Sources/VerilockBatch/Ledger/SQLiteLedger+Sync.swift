@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+
+extension SQLiteLedger {
+    /// Created applicants whose session is not final (final: completed with a decision, or
+    /// expired, as the API last said), personal data not erased; given `a`.
+    static let openSession = """
+        a.state = 'created' AND (a.session_status IS NULL OR NOT (a.session_status = 'expired'
+            OR (a.session_status = 'completed' AND a.decision IS NOT NULL))) AND a.erased_epoch IS NULL
+        """
+
+    /// When the oldest session that is not final was created; nil when every one is.
+    public func oldestOpenSession() async throws -> Date? {
+        try await readSuspending { db in
+            try Int64.fetchOne(db, sql: "SELECT min(a.created_epoch) FROM applicant a WHERE \(Self.openSession)")
+                .map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        }
+    }
+
+    /// Up to `limit` sessions that are not final and that no report since `since` covered,
+    /// after `rowID`, in ledger order.
+    public func openSessions(notSyncedSince since: Date, after rowID: Int64, limit: Int) async throws
+        -> [OpenSession]
+    {
+        let epoch = Int64(since.timeIntervalSince1970)
+        return try await readSuspending { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.rowid, a.external_id, a.session_id FROM applicant a
+                    WHERE \(Self.openSession) AND (a.synced_epoch IS NULL OR a.synced_epoch < ?) AND a.rowid > ?
+                    ORDER BY a.rowid LIMIT ?
+                    """,
+                arguments: [epoch, rowID, limit]
+            ).map { OpenSession(rowID: $0[0], externalID: $0[1], sessionID: $0[2]) }
+        }
+    }
+
+    /// Records what the API reports of sessions, in one transaction: each report of an
+    /// applicant's current session updates its status, decision, completion and expiry, and a
+    /// change is kept in the status history.
+    public func record(reports: [SessionReport], now: Date) async throws -> SyncTally {
+        let epoch = Int64(now.timeIntervalSince1970)
+        return try await writeSuspending { db in
+            var tally = SyncTally()
+            let current = try db.cachedStatement(
+                sql: """
+                    SELECT session_id, session_status, decision, expires_at FROM applicant
+                    WHERE external_id = ? AND state = 'created'
+                    """)
+            let known = try db.cachedStatement(sql: "SELECT 1 FROM applicant WHERE external_id = ?")
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE applicant SET session_status = ?, decision = ?, completed_at = ?,
+                        expires_at = coalesce(?, expires_at), expires_epoch = coalesce(?, expires_epoch), synced_epoch = ?
+                    WHERE external_id = ? AND session_id = ?
+                    """)
+            let history = try db.cachedStatement(
+                sql: """
+                    INSERT INTO session_status (session_id, external_id, status, decision, seen_epoch)
+                    VALUES (?, ?, ?, ?, ?)
+                    """)
+            for report in reports {
+                guard let externalID = report.externalID else {
+                    tally.foreign += 1
+                    continue
+                }
+                guard let row = try Row.fetchOne(current, arguments: [externalID]) else {
+                    if try Row.fetchOne(known, arguments: [externalID]) == nil {
+                        tally.foreign += 1
+                    } else {
+                        tally.otherSessions += 1
+                    }
+                    continue
+                }
+                guard row[0] as String? == report.id else {
+                    tally.otherSessions += 1
+                    continue
+                }
+                tally.matched += 1
+                let changed =
+                    row[1] as String? != report.status || row[2] as String? != report.decision
+                    || (report.expiresAt != nil && row[3] as String? != report.expiresAt)
+                let expires = report.expiresAt.flatMap(Timestamp.parse).map { Int64($0.timeIntervalSince1970) }
+                try update.execute(arguments: [
+                    report.status, report.decision, report.completedAt, report.expiresAt, expires, epoch, externalID,
+                    report.id,
+                ])
+                if changed {
+                    tally.changed += 1
+                    try history.execute(arguments: [report.id, externalID, report.status, report.decision, epoch])
+                }
+            }
+            return tally
+        }
+    }
+
+    /// Where the applicants with a session stand, by the job of the run that last touched them.
+    public func funnel() async throws -> [String: Funnel] {
+        try await readSuspending { db in try Self.funnel(db) }
+    }
+
+    static func funnel(_ db: Database) throws -> [String: Funnel] {
+        var funnels: [String: Funnel] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.job, CASE WHEN a.synced_epoch IS NULL THEN NULL ELSE a.session_status END, a.decision,
+                    count(*)
+                FROM applicant a JOIN run r ON r.id = a.run_id
+                WHERE a.state = 'created' GROUP BY 1, 2, 3
+                """)
+        {
+            funnels[row[0], default: Funnel()].add(status: row[1], decision: row[2], count: row[3])
+        }
+        return funnels
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import Logging
+
+/// `verilock-batch sync`: refreshes the status, decision, completion and expiry of the ledger's
+/// sessions that are not final yet.
+///
+/// It pages through `GET /sessions` from the day the oldest open session was created (100 per
+/// page, `concurrency` pages at a time once the first says how many there are), and fetches
+/// `GET /sessions/{id}` only for the open sessions no page reported. Every request goes through
+/// the run's machinery (``SessionSender/fetch(into:_:)``): the job's rate budget, pauses,
+/// retries. Each page's reports are committed as they arrive, so an interrupted sync keeps what
+/// it learnt and a rerun finishes the rest.
+public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
+    let job: JobConfiguration
+    let api: any SessionsAPI
+    let clock: C
+    let now: @Sendable () -> Date
+    let jitter: @Sendable () -> Double
+    let control: RunControl
+    let redaction: ErrorRedaction
+    let logger: Logger
+
+    /// A sync of `job`'s ledger through `api`.
+    public init(
+        job: JobConfiguration,
+        api: any SessionsAPI,
+        clock: C,
+        now: @escaping @Sendable () -> Date = { Date() },
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        control: RunControl = RunControl(),
+        secrets: [String] = [],
+        logger: Logger
+    ) {
+        self.job = job
+        self.api = api
+        self.clock = clock
+        self.now = now
+        self.jitter = jitter
+        self.control = control
+        self.redaction = ErrorRedaction(secrets: secrets)
+        self.logger = logger
+    }
+
+    /// Sessions fetched one by one, per ledger read.
+    static var fetchBatch: Int { 64 }
+
+    /// Syncs; returns the report (whose exit code the CLI returns). Throws for what stops it
+    /// before any request (the ledger).
+    public func run() async throws -> SyncReport {
+        let started = now()
+        let ledgerPath = job.expand(job.ledgerPath, runID: nil, now: started)
+        guard FileManager.default.fileExists(atPath: ledgerPath) else {
+            throw LedgerError.cannotOpen(path: ledgerPath, reason: "no such file: no run has used this ledger yet")
+        }
+        let lock = try LedgerLock(ledgerPath: ledgerPath, now: started)
+        defer { lock.unlock() }
+        let ledger: any Ledger = try await SQLiteLedger.open(path: ledgerPath)
+        var report = SyncReport()
+        guard let oldest = try await ledger.oldestOpenSession() else {
+            logger.info("every session in the ledger is final: nothing to sync")
+            return report
+        }
+        let sender = makeSender()
+        var stats = SendResult(outcome: .unresolved(APIFailure(status: nil, code: nil, message: "", requestID: nil)))
+        do {
+            try await listPages(from: oldest, ledger: ledger, sender: sender, into: &report, stats: &stats)
+            if report.stoppedBecause == nil {
+                try await fetchUnlisted(since: started, ledger: ledger, sender: sender, into: &report, stats: &stats)
+            }
+        } catch let error as APIError {
+            report.stoppedBecause = redaction.redact("\(error)", personal: [])
+            report.exitCode = ExitStatus(for: error).rawValue
+        }
+        report.requests = stats.statuses.count
+        report.rateLimited = stats.rateLimited
+        if let reason = control.stopReason {
+            report.stoppedBecause = "interrupted by \(reason.signalName): run sync again to finish"
+            report.exitCode = reason.exitStatus.rawValue
+        }
+        return report
+    }
+
+    private func makeSender() -> SessionSender<C> {
+        let rate = RateAdaptation(share: job.api.rateShare, followServer: job.api.rateLimit.isAuto)
+        return SessionSender(
+            api: api,
+            limiter: RateLimiter(
+                requestsPerSecond: rate.effective(job.api.rateLimit.requestsPerSecond), burst: 2, clock: clock),
+            policy: RetryPolicy(maxAttempts: job.api.maxAttempts),
+            requestTimeout: job.api.timeout,
+            serverTimeout: job.api.serverTimeout,
+            rate: rate,
+            clock: clock,
+            jitter: jitter,
+            now: now,
+            redaction: redaction,
+            logger: logger
+        )
+    }
+
+    /// Reads every page of sessions created since `oldest`'s day, recording each; sets
+    /// `listUnavailable` when the list cannot serve (the caller fetches one by one then).
+    private func listPages(
+        from oldest: Date, ledger: any Ledger, sender: SessionSender<C>, into report: inout SyncReport,
+        stats: inout SendResult
+    ) async throws {
+        let day = String(Timestamp.string(oldest).prefix(10))
+        var lastPage = 1
+        var page = 1
+        var previousFirst: String?
+        while page <= lastPage {
+            // The first page says how many there are; the rest go `concurrency` at a time.
+            let batch = Array(page...(page == 1 ? 1 : min(lastPage, page + job.api.concurrency - 1)))
+            let answers = try await fetchConcurrently(batch, sender: sender, stats: &stats) { number in
+                { [api] in try await api.listSessions(SessionListRequest(createdFrom: day, page: number)) }
+            }
+            for (number, outcome) in answers {
+                guard let response = try stop(on: outcome, into: &report) else { return }
+                guard ResponseClass(status: response.status) == .success, let list = SessionPage(body: response.body)
+                else {
+                    report.listUnavailable =
+                        ResponseClass(status: response.status) == .success
+                        ? "the answer is not a session list" : "GET /sessions answered HTTP \(response.status)"
+                    return
+                }
+                if number == 1 {
+                    lastPage = list.meta?.lastPage ?? lastPage
+                    if list.meta?.lastPage == nil, list.data.count >= (list.meta?.perPage ?? 100) {
+                        lastPage = page + 1
+                    }
+                }
+                if number > 1, list.data.first?.id == previousFirst, previousFirst != nil {
+                    report.listUnavailable = "the list ignores its page parameter"
+                    return
+                }
+                previousFirst = list.data.first?.id
+                report.pages += 1
+                report.tally = report.tally + (try await record(list.data, ledger: ledger))
+            }
+            page = (batch.last ?? page) + 1
+        }
+    }
+
+    /// Fetches, one by one, every open session that no report since `since` covered.
+    private func fetchUnlisted(
+        since: Date, ledger: any Ledger, sender: SessionSender<C>, into report: inout SyncReport,
+        stats: inout SendResult
+    ) async throws {
+        var after: Int64 = 0
+        while control.stopReason == nil {
+            let open = try await ledger.openSessions(notSyncedSince: since, after: after, limit: Self.fetchBatch)
+            guard let last = open.last else { return }
+            after = last.rowID
+            let answers = try await fetchConcurrently(open, sender: sender, stats: &stats) { session in
+                { [api] in try await api.session(id: session.sessionID) }
+            }
+            var reports: [SessionReport] = []
+            for (session, outcome) in answers {
+                guard let response = try stop(on: outcome, into: &report) else { break }
+                report.fetched += 1
+                guard ResponseClass(status: response.status) == .success else {
+                    if response.status == 404 { report.missing += 1 }
+                    continue
+                }
+                guard var detail = try? JSONDecoder().decode(SessionReport.self, from: Data(response.body)),
+                    detail.id == session.sessionID
+                else { continue }
+                detail.externalID = detail.externalID ?? session.externalID
+                reports.append(detail)
+            }
+            report.tally = report.tally + (try await record(reports, ledger: ledger))
+            if report.stoppedBecause != nil { return }
+        }
+    }
+
+    /// The response of a fetch that answered; nil (with the report saying why) when it did not.
+    private func stop(on outcome: FetchOutcome, into report: inout SyncReport) throws(APIError) -> APIResponse? {
+        switch outcome {
+        case .answer(let response): return response
+        case .interrupted: return nil
+        case .failed(let failure):
+            throw .unavailable(failure)
+        }
+    }
+
+    private func record(_ reports: [SessionReport], ledger: any Ledger) async throws -> SyncTally {
+        guard !reports.isEmpty else { return SyncTally() }
+        return try await ledger.record(reports: reports, now: now())
+    }
+
+    /// Fetches what `request` makes of each of `items`, at most `concurrency` at a time (none
+    /// once a stop is requested), in the order of `items`.
+    private func fetchConcurrently<T: Sendable>(
+        _ items: [T], sender: SessionSender<C>, stats: inout SendResult,
+        _ request: @escaping @Sendable (T) -> @Sendable () async throws -> APIResponse
+    ) async throws(APIError) -> [(T, FetchOutcome)] {
+        let control = self.control
+        let results = await withTaskGroup(of: (Int, Result<FetchOutcome, APIError>, SendResult).self) { group in
+            var next = 0
+            var inFlight = 0
+            var results: [(Int, Result<FetchOutcome, APIError>, SendResult)] = []
+            while next < items.count || inFlight > 0 {
+                while inFlight < max(1, job.api.concurrency), next < items.count, control.stopReason == nil {
+                    let (index, call) = (next, request(items[next]))
+                    group.addTask {
+                        var own = SendResult(
+                            outcome: .unresolved(APIFailure(status: nil, code: nil, message: "", requestID: nil)))
+                        do throws(APIError) {
+                            return (index, .success(try await sender.fetch(into: &own, call)), own)
+                        } catch {
+                            return (index, .failure(error), own)
+                        }
+                    }
+                    next += 1
+                    inFlight += 1
+                }
+                guard let done = await group.next() else { break }
+                inFlight -= 1
+                results.append(done)
+                if case .failure = done.1 { next = items.count }
+                if control.stopReason != nil { next = items.count }
+            }
+            return results
+        }
+        var ordered: [(T, FetchOutcome)] = []
+        var stop: APIError?
+        for (index, outcome, own) in results.sorted(by: { $0.0 < $1.0 }) {
+            stats.statuses += own.statuses
+            stats.retries += own.retries
+            stats.rateLimited += own.rateLimited
+            switch outcome {
+            case .success(let fetched): ordered.append((items[index], fetched))
+            case .failure(let error): stop = stop ?? error
+            }
+        }
+        if let stop { throw stop }
+        return ordered
+    }
+}

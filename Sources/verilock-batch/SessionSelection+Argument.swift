@@ -1,0 +1,4 @@
+import ArgumentParser
+import VerilockBatch
+
+extension SessionSelection.Status: ExpressibleByArgument {}
