@@ -18,13 +18,16 @@ public struct SyncReport: Sendable, Equatable, Codable {
     public var stoppedBecause: String?
     /// The process exit code.
     public var exitCode: Int32 = 0
+    /// How long the sync took, from opening the ledger to its last record.
+    public var durationSeconds = 0.0
 
     public init() {}
 
     /// The summary printed at the end.
     public var text: String {
         var lines = [
-            "verilock-batch sync: \(requests) requests (\(pages) list pages, \(fetched) sessions fetched one by one)",
+            "verilock-batch sync: \(requests) requests in \(String(format: "%.1f", durationSeconds)) s (\(pages) list pages, "
+                + "\(fetched) sessions fetched one by one)",
             "  sessions reported  \(tally.matched) (\(tally.changed) changed)",
             "  made elsewhere     \(tally.foreign) (ignored)",
             "  replaced sessions  \(tally.otherSessions) (ignored)",
@@ -42,5 +45,6 @@ public struct SyncReport: Sendable, Equatable, Codable {
         case listUnavailable = "list_unavailable"
         case stoppedBecause = "stopped_because"
         case exitCode = "exit_code"
+        case durationSeconds = "duration_seconds"
     }
 }

@@ -48,6 +48,7 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
     /// before any request (the ledger).
     public func run() async throws -> SyncReport {
         let started = now()
+        let startInstant = clock.now
         let ledgerPath = job.expand(job.ledgerPath, runID: nil, now: started)
         guard FileManager.default.fileExists(atPath: ledgerPath) else {
             throw LedgerError.cannotOpen(path: ledgerPath, reason: "no such file: no run has used this ledger yet")
@@ -72,6 +73,7 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
             report.exitCode = ExitStatus(for: error).rawValue
         }
         report.requests = stats.statuses.count
+        report.durationSeconds = startInstant.duration(to: clock.now).inSeconds
         report.rateLimited = stats.rateLimited
         if let reason = control.stopReason {
             report.stoppedBecause = "interrupted by \(reason.signalName): run sync again to finish"
