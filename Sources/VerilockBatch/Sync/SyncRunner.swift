@@ -125,11 +125,11 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
                         ? "the answer is not a session list" : "GET /sessions answered HTTP \(response.status)"
                     return
                 }
-                if number == 1 {
-                    lastPage = list.meta?.lastPage ?? lastPage
-                    if list.meta?.lastPage == nil, list.data.count >= (list.meta?.perPage ?? 100) {
-                        lastPage = page + 1
-                    }
+                if let last = list.meta?.lastPage {
+                    if number == 1 { lastPage = last }
+                } else if list.data.count >= (list.meta?.perPage ?? SessionListRequest.maxPerPage) {
+                    // No `last_page`: a full page means there may be another.
+                    lastPage = max(lastPage, number + 1)
                 }
                 if number > 1, list.data.first?.id == previousFirst, previousFirst != nil {
                     report.listUnavailable = "the list ignores its page parameter"
@@ -138,6 +138,8 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
                 previousFirst = list.data.first?.id
                 report.pages += 1
                 report.tally = report.tally + (try await record(list.data, ledger: ledger))
+                // An empty page ends the list, whatever `last_page` claimed.
+                if list.data.isEmpty { lastPage = min(lastPage, number) }
             }
             page = (batch.last ?? page) + 1
         }

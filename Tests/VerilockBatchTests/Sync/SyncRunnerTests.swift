@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import VerilockBatch
+
+/// `sync` against list endpoints that do not behave: no `meta`, a `last_page` that lies, a
+/// `page` parameter that is ignored, strangers' sessions. Each must end with every session
+/// reported once and a bounded number of requests.
+@Suite("Sync against odd servers")
+struct SyncRunnerTests {
+    /// A fake whose creates are `inner`'s and whose list pages `listing` makes from every
+    /// session `inner` created (in creation order), counting requests.
+    final class ListingAPI: SessionsAPI, Sendable {
+        let inner = FakeSessionsAPI()
+        let listing: @Sendable ([(externalID: String, id: String)], SessionListRequest) -> [UInt8]
+        let requests = Mutex((lists: 0, details: 0))
+
+        init(listing: @escaping @Sendable ([(externalID: String, id: String)], SessionListRequest) -> [UInt8]) {
+            self.listing = listing
+        }
+
+        func createSession(_ request: CreateSessionRequest) async throws -> APIResponse {
+            try await inner.createSession(request)
+        }
+
+        /// Every session made, in the order its create arrived (the fake's ids come from the key).
+        var sessions: [(externalID: String, id: String)] {
+            inner.requests.map { ($0.externalID, "ses_" + $0.idempotencyKey.suffix(16)) }
+        }
+
+        func listSessions(_ request: SessionListRequest) async throws -> APIResponse {
+            requests.withLock { $0.lists += 1 }
+            return APIResponse(status: 200, body: listing(sessions, request))
+        }
+
+        func session(id: String) async throws -> APIResponse {
+            requests.withLock { $0.details += 1 }
+            let body = #"{"id":"\#(id)","status":"in_progress","session_url":"https://verilock.io/verify/tok_\#(id)"}"#
+            return APIResponse(status: 200, body: Array(body.utf8))
+        }
+    }
+
+    /// The list items of `sessions`, completed and approved.
+    static func items(_ sessions: some Sequence<(externalID: String, id: String)>) -> String {
+        sessions.map {
+            #"{"id":"\#($0.id)","external_id":"\#($0.externalID)","status":"completed","decision":"approved"}"#
+        }.joined(separator: ",")
+    }
+
+    /// Runs 250 creates, then syncs through `listing`; returns the report, the requests and the
+    /// ledger's funnel.
+    static func sync(
+        _ listing: @escaping @Sendable ([(externalID: String, id: String)], SessionListRequest) -> [UInt8]
+    ) async throws -> (SyncReport, (lists: Int, details: Int), Funnel) {
+        let rows = (0..<250).map { "s-\($0),s\($0)@example.com" }.joined(separator: "\n")
+        let harness = RunnerHarness(inputs: ["a.csv": "external_id,applicant_email\n" + rows + "\n"])
+        let api = ListingAPI(listing: listing)
+        #expect(try await harness.run(api: api).counts.created == 250)
+        let report = try await SyncRunner(job: harness.job, api: api, clock: TestClock(), logger: Logger(label: "t"))
+            .run()
+        let ledger = try SQLiteLedger(path: harness.job.ledgerPath)
+        return (report, api.requests.withLock { $0 }, try await ledger.funnel()["test"] ?? Funnel())
+    }
+
+    @Test("no meta at all: full pages are followed until a short one")
+    func noMeta() async throws {
+        let (report, requests, funnel) = try await Self.sync { sessions, request in
+            let page = sessions.dropFirst((request.page - 1) * 100).prefix(100)
+            return Array(#"{"data":[\#(Self.items(page))]}"#.utf8)
+        }
+        #expect(report.exitCode == 0 && report.tally.matched == 250)
+        #expect(requests.lists == 3 && requests.details == 0)
+        #expect(funnel.approved == 250)
+    }
+
+    @Test("a last_page that lies: an empty page ends the list")
+    func lyingLastPage() async throws {
+        let (report, requests, funnel) = try await Self.sync { sessions, request in
+            let page = sessions.dropFirst((request.page - 1) * 100).prefix(100)
+            return Array(
+                #"{"data":[\#(Self.items(page))],"meta":{"current_page":\#(request.page),"last_page":1000000}}"#.utf8)
+        }
+        #expect(report.exitCode == 0 && report.tally.matched == 250)
+        #expect(requests.lists <= 3 + 8, "read \(requests.lists) pages")
+        #expect(funnel.approved == 250)
+    }
+
+    @Test("a page parameter that is ignored: the list is given up, every session fetched one by one")
+    func ignoredPage() async throws {
+        let (report, requests, funnel) = try await Self.sync { sessions, _ in
+            let first = sessions.prefix(100)
+            return Array(#"{"data":[\#(Self.items(first))],"meta":{"last_page":3}}"#.utf8)
+        }
+        #expect(report.exitCode == 0)
+        #expect(report.listUnavailable == "the list ignores its page parameter")
+        #expect(requests.details == 150)
+        #expect(funnel.approved == 100 && funnel.started == 150)
+    }
+
+    @Test("strangers' sessions and replaced ones are counted and never recorded")
+    func strangers() async throws {
+        let (report, requests, funnel) = try await Self.sync { sessions, request in
+            guard request.page == 1 else { return Array(#"{"data":[],"meta":{"last_page":1}}"#.utf8) }
+            let ours = Self.items(sessions)
+            let theirs = #"{"id":"ses_x","external_id":"someone-else","status":"completed","decision":"declined"}"#
+            let old = #"{"id":"ses_old","external_id":"s-1","status":"expired"}"#
+            return Array(#"{"data":[\#(theirs),\#(ours),\#(old)],"meta":{"last_page":1}}"#.utf8)
+        }
+        #expect(report.tally.foreign == 1 && report.tally.otherSessions == 1 && report.tally.matched == 250)
+        #expect(requests.lists == 1 && requests.details == 0)
+        #expect(funnel.approved == 250 && funnel.declined == 0 && funnel.expiredUnused == 0)
+    }
+}
