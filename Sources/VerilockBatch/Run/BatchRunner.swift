@@ -136,23 +136,15 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         runLogger.info("inputs read", metadata: ["rows": "\(planned.rows)", "to_send": "\(planned.toSend)"])
 
         // Stages 4-5.
-        let rate = RateAdaptation(share: job.api.rateShare, followServer: job.api.rateLimit.isAuto)
-        let limiter = RateLimiter(
-            requestsPerSecond: rate.effective(job.api.rateLimit.requestsPerSecond), burst: 2, clock: clock)
         let lookupFallback = LookupFallback()
         let attemptLogger = runLogger
         let sender = SessionSender(
+            job: job,
             api: api,
-            limiter: limiter,
-            policy: RetryPolicy(maxAttempts: job.api.maxAttempts),
-            unknownOutcome: job.api.unknownOutcome,
-            lookupFallback: lookupFallback,
-            requestTimeout: job.api.timeout,
-            serverTimeout: job.api.serverTimeout,
-            rate: rate,
             clock: clock,
             jitter: jitter,
             now: now,
+            lookupFallback: lookupFallback,
             willSend: { pending, date in
                 do {
                     try await ledger.markAttempted(pending, at: date)

@@ -61,7 +61,8 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
             logger.info("every session in the ledger is final: nothing to sync")
             return report
         }
-        let sender = makeSender()
+        let sender = SessionSender(
+            job: job, api: api, clock: clock, jitter: jitter, now: now, redaction: redaction, logger: logger)
         var stats = SendResult(outcome: .unresolved(APIFailure(status: nil, code: nil, message: "", requestID: nil)))
         do {
             try await listPages(from: oldest, ledger: ledger, sender: sender, into: &report, stats: &stats)
@@ -80,24 +81,6 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
             report.exitCode = reason.exitStatus.rawValue
         }
         return report
-    }
-
-    private func makeSender() -> SessionSender<C> {
-        let rate = RateAdaptation(share: job.api.rateShare, followServer: job.api.rateLimit.isAuto)
-        return SessionSender(
-            api: api,
-            limiter: RateLimiter(
-                requestsPerSecond: rate.effective(job.api.rateLimit.requestsPerSecond), burst: 2, clock: clock),
-            policy: RetryPolicy(maxAttempts: job.api.maxAttempts),
-            requestTimeout: job.api.timeout,
-            serverTimeout: job.api.serverTimeout,
-            rate: rate,
-            clock: clock,
-            jitter: jitter,
-            now: now,
-            redaction: redaction,
-            logger: logger
-        )
     }
 
     /// Reads every page of sessions created since `oldest`'s day, recording each; sets

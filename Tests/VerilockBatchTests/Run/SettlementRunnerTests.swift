@@ -237,15 +237,18 @@ extension SettlementRunnerTests {
     func attemptedAsItLeaves() async throws {
         let harness = RunnerHarness(inputs: ["a.csv": Self.csv(1...3)], concurrency: 1)
         let release = AsyncStream<Void>.makeStream()
+        let arrived = AsyncStream<Void>.makeStream()
         let api = FakeSessionsAPI { request, _ in
             if request.externalID == "u-1" {
+                arrived.continuation.yield()
                 for await _ in release.stream { break }
             }
             return FakeSessionsAPI.created(request)
         }
         let run = Task { try await harness.run(api) }
         var attempted: [String] = []
-        for _ in 0..<100_000 where api.requests.isEmpty { await Task.yield() }
+        // u-1's request has left (and waits): u-2 and u-3 wait their turn behind it.
+        for await _ in arrived.stream { break }
         let ledger = try SQLiteLedger(path: harness.job.ledgerPath)
         attempted = try ledger.read { db in
             try String.fetchAll(
