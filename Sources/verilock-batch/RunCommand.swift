@@ -109,7 +109,8 @@ struct RunCommand: AsyncParsableCommand {
         defer { signals.cancel() }
         let result: Result<RunReport, any Error>
         do {
-            if sync {
+            // A ledger no run has used yet holds no session to sync.
+            if sync && FileManager.default.fileExists(atPath: job.expand(job.ledgerPath, runID: nil, now: Date())) {
                 let synced = try await SyncRunner(
                     job: job, api: connection.api, clock: ContinuousClock(), control: control,
                     secrets: [connection.key], logger: logger
