@@ -57,8 +57,12 @@ struct ExportCommand: AsyncParsableCommand {
 
     /// `2026-11-28` (the start of that day, UTC) or an ISO 8601 time.
     static func instant(_ text: String) -> Date? {
-        if text.count == 10 { return Timestamp.parse(text + "T00:00:00Z") }
-        return Timestamp.parse(text)
+        guard text.count == 10 else { return Timestamp.parse(text) }
+        // A day that does not exist (30 February) would roll over to another: refused.
+        guard let date = Timestamp.parse(text + "T00:00:00Z"), Timestamp.string(date).hasPrefix(text) else {
+            return nil
+        }
+        return date
     }
 
     func run() async throws {
@@ -87,8 +91,18 @@ struct ExportCommand: AsyncParsableCommand {
                 let jobOutput = job.expand(job.outputPath, runID: runID, now: now)
                 // A follow-up list never replaces the mail-merge file: out.csv gives out.open.csv.
                 let target = output ?? selection?.status.map { Self.path(jobOutput, tagged: $0.rawValue) } ?? jobOutput
+                // Never over the files of a run: its recorded inputs, the job's rejects file, and (for
+                // a list other than the run's own output) the mail-merge file.
+                let recorded = try view.lastRunID(job: nil).map { try view.inputPaths(runID: $0) } ?? []
+                let runFiles =
+                    recorded.filter { $0 != "-" }.map { PathCollisions.File("input", $0) }
+                    + [PathCollisions.File("rejects file", job.expand(job.rejectsPath, runID: runID, now: now))]
+                    + (selection == nil ? [] : [PathCollisions.File("mail-merge file", jobOutput)])
                 try PathCollisions(
-                    reads: PathCollisions.reads(of: job, jobFile: jobFile, ledgerPath: path),
+                    reads: PathCollisions.reads(of: job, jobFile: jobFile, ledgerPath: path) + runFiles
+                        + (try runID.map { try view.inputPaths(runID: $0) } ?? []).filter { $0 != "-" }.map {
+                            PathCollisions.File("input", $0)
+                        },
                     writes: [PathCollisions.File("output", target)]
                 ).check()
                 // A run's rows that already had a session are not kept row by row: its inputs

@@ -43,9 +43,9 @@ public protocol Ledger: Sendable {
     func record(_ outcomes: [(PendingCreate, SendOutcome)], expired: [ExpiredOnArrival], runID: Int64, now: Date)
         async throws
 
-    /// When the oldest session that is not final (completed with a decision, or expired, as the
-    /// API last said) was created; nil when every one is.
-    func oldestOpenSession() async throws -> Date?
+    /// How many sessions are not final (completed with a decision, or expired, as the API last
+    /// said), and when the oldest of them was created; nil when every one is.
+    func openSessionsSummary() async throws -> (count: Int, oldest: Date)?
 
     /// Up to `limit` sessions that are not final and that no report since `since` covered,
     /// after `rowID`, in ledger order.

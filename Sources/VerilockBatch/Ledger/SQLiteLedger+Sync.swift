@@ -9,11 +9,15 @@ extension SQLiteLedger {
             OR (a.session_status = 'completed' AND a.decision IS NOT NULL))) AND a.erased_epoch IS NULL
         """
 
-    /// When the oldest session that is not final was created; nil when every one is.
-    public func oldestOpenSession() async throws -> Date? {
+    /// How many sessions are not final, and when the oldest of them was created; nil when every
+    /// one is.
+    public func openSessionsSummary() async throws -> (count: Int, oldest: Date)? {
         try await readSuspending { db in
-            try Int64.fetchOne(db, sql: "SELECT min(a.created_epoch) FROM applicant a WHERE \(Self.openSession)")
-                .map { Date(timeIntervalSince1970: TimeInterval($0)) }
+            let row = try Row.fetchOne(
+                db, sql: "SELECT count(*), min(coalesce(a.created_epoch, 0)) FROM applicant a WHERE \(Self.openSession)"
+            )
+            guard let row, let count = row[0] as Int?, count > 0, let oldest = row[1] as Int64? else { return nil }
+            return (count, Date(timeIntervalSince1970: TimeInterval(oldest)))
         }
     }
 
@@ -36,24 +40,27 @@ extension SQLiteLedger {
         }
     }
 
-    /// Records what the API reports of sessions, in one transaction: each report of an
-    /// applicant's current session updates its status, decision, completion and expiry, and a
-    /// change is kept in the status history.
+    /// Records what the API reports of sessions, in one transaction. A report of an applicant's
+    /// current session updates its status, decision, completion and expiry; completion sticks:
+    /// a later report that says otherwise changes nothing but the expiry. A report that an
+    /// earlier session of the applicant (replaced by a reissue) was completed after all marks the
+    /// applicant completed. Every change is kept in the status history.
     public func record(reports: [SessionReport], now: Date) async throws -> SyncTally {
         let epoch = Int64(now.timeIntervalSince1970)
         return try await writeSuspending { db in
             var tally = SyncTally()
             let current = try db.cachedStatement(
                 sql: """
-                    SELECT session_id, session_status, decision, expires_at FROM applicant
+                    SELECT session_id, session_status, decision, expires_at, completed_at FROM applicant
                     WHERE external_id = ? AND state = 'created'
                     """)
             let known = try db.cachedStatement(sql: "SELECT 1 FROM applicant WHERE external_id = ?")
+            let earlier = try db.cachedStatement(sql: "SELECT 1 FROM session WHERE external_id = ? AND id = ?")
             let update = try db.cachedStatement(
                 sql: """
                     UPDATE applicant SET session_status = ?, decision = ?, completed_at = ?,
                         expires_at = coalesce(?, expires_at), expires_epoch = coalesce(?, expires_epoch), synced_epoch = ?
-                    WHERE external_id = ? AND session_id = ?
+                    WHERE external_id = ? AND state = 'created'
                     """)
             let history = try db.cachedStatement(
                 sql: """
@@ -61,34 +68,50 @@ extension SQLiteLedger {
                     VALUES (?, ?, ?, ?, ?)
                     """)
             for report in reports {
-                guard let externalID = report.externalID else {
-                    tally.foreign += 1
-                    continue
-                }
-                guard let row = try Row.fetchOne(current, arguments: [externalID]) else {
-                    if try Row.fetchOne(known, arguments: [externalID]) == nil {
-                        tally.foreign += 1
-                    } else {
+                guard let externalID = report.externalID, let row = try Row.fetchOne(current, arguments: [externalID])
+                else {
+                    if let externalID = report.externalID, try Row.fetchOne(known, arguments: [externalID]) != nil {
                         tally.otherSessions += 1
+                    } else {
+                        tally.foreign += 1
                     }
                     continue
                 }
+                let stored = (status: row[1] as String?, decision: row[2] as String?, completedAt: row[4] as String?)
+                let finished = stored.status == "completed" || stored.decision != nil
                 guard row[0] as String? == report.id else {
-                    tally.otherSessions += 1
+                    // An earlier session of this applicant: only its completion matters.
+                    guard report.isCompleted, !finished,
+                        try Row.fetchOne(earlier, arguments: [externalID, report.id]) != nil
+                    else {
+                        tally.otherSessions += 1
+                        continue
+                    }
+                    tally.completedEarlier += 1
+                    tally.changed += 1
+                    try update.execute(arguments: [
+                        "completed", report.decision, report.completedAt, nil, nil, epoch, externalID,
+                    ])
+                    try history.execute(arguments: [report.id, externalID, "completed", report.decision, epoch])
                     continue
                 }
                 tally.matched += 1
+                var next = (status: report.status, decision: report.decision, completedAt: report.completedAt)
+                if finished && !report.isCompleted {
+                    // Completion never goes back.
+                    tally.regressions += 1
+                    next = (stored.status ?? "completed", stored.decision, stored.completedAt)
+                }
                 let changed =
-                    row[1] as String? != report.status || row[2] as String? != report.decision
+                    stored.status != next.status || stored.decision != next.decision
                     || (report.expiresAt != nil && row[3] as String? != report.expiresAt)
                 let expires = report.expiresAt.flatMap(Timestamp.parse).map { Int64($0.timeIntervalSince1970) }
                 try update.execute(arguments: [
-                    report.status, report.decision, report.completedAt, report.expiresAt, expires, epoch, externalID,
-                    report.id,
+                    next.status, next.decision, next.completedAt, report.expiresAt, expires, epoch, externalID,
                 ])
                 if changed {
                     tally.changed += 1
-                    try history.execute(arguments: [report.id, externalID, report.status, report.decision, epoch])
+                    try history.execute(arguments: [report.id, externalID, next.status, next.decision, epoch])
                 }
             }
             return tally

@@ -146,6 +146,8 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             now: now,
             lookupFallback: lookupFallback,
             willSend: { pending, date in
+                // After a stop request no new create leaves, even one that had its limiter slot.
+                guard control.stopReason == nil else { return false }
                 do {
                     try await ledger.markAttempted(pending, at: date)
                     return true

@@ -5,7 +5,7 @@
 /// | nothing | ``RowPlan/create(generation:)`` 1 |
 /// | created, personal data erased by retention | ``RowPlan/erased`` (never sent again) |
 /// | created, completed (as `sync` last heard), declined and reissue_declined on | ``RowPlan/reissue(generation:)`` n+1 |
-/// | created, completed otherwise, whatever its expiry | ``RowPlan/existing`` (never a new session) |
+/// | created, completed otherwise (or processing), whatever its expiry | ``RowPlan/existing`` (never a new session) |
 /// | created, link valid past the margin and not expired by the API | ``RowPlan/existing`` |
 /// | created, expired (by the API, or the clock) or within the margin, reissue on | ``RowPlan/reissue(generation:)`` n+1 |
 /// | created, expired, reissue off | ``RowPlan/expired`` |
@@ -36,12 +36,14 @@ public enum RowPlan: Sendable, Equatable {
         switch entry.state {
         case .created:
             if entry.erased { return .erased }
-            if entry.sessionStatus == "completed" {
+            if entry.sessionStatus == "completed" || entry.decision != nil {
                 // The applicant finished: a new session would be billed for nothing, unless the
                 // job gives the declined another try.
                 guard entry.decision == "declined", policy.reissueDeclined else { return .existing }
                 return .reissue(generation: entry.generation + 1)
             }
+            // Submitted: the decision is on its way, whatever the link's expiry.
+            if entry.sessionStatus == "processing" { return .existing }
             let margin = policy.reissueMargin.components.seconds
             let expiredByAPI = entry.sessionStatus == "expired"
             guard expiredByAPI || entry.expiresEpoch.map({ $0 <= nowEpoch + margin }) == true else { return .existing }

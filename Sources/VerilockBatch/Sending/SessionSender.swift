@@ -306,10 +306,10 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     /// Sends a read (it changes nothing on the server, so it is simply sent again) through the
     /// same machinery as a create: a limiter slot, 429 and 503 pauses for every request, rate
     /// headers, backoff with jitter between attempts, the run's retry budget. Adds what it cost
-    /// to `stats`. Throws for what stops the run: a refused key, a redirect, a spent retry
-    /// budget.
+    /// to `stats`. `call` returning nil means the request was not sent (the run is stopping).
+    /// Throws for what stops the run: a refused key, a redirect, a spent retry budget.
     public func fetch(
-        into stats: inout SendResult, _ call: @Sendable () async throws -> APIResponse
+        into stats: inout SendResult, _ call: @Sendable () async throws -> APIResponse?
     ) async throws(APIError) -> FetchOutcome {
         var failedAttempts = 0
         while true {
@@ -489,6 +489,9 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
 }
 
 extension APIFailure {
+    /// No request was sent.
+    static let notSent = APIFailure(status: nil, code: nil, message: "not sent", requestID: nil)
+
     /// The code of a 2xx answer whose body is not a session.
     static let unreadableCode = "unreadable_response"
     /// The API's code for an Idempotency-Key it already used with another body.

@@ -57,15 +57,15 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
         defer { lock.unlock() }
         let ledger: any Ledger = try await SQLiteLedger.open(path: ledgerPath)
         var report = SyncReport()
-        guard let oldest = try await ledger.oldestOpenSession() else {
+        guard let open = try await ledger.openSessionsSummary() else {
             logger.info("every session in the ledger is final: nothing to sync")
             return report
         }
         let sender = SessionSender(
             job: job, api: api, clock: clock, jitter: jitter, now: now, redaction: redaction, logger: logger)
-        var stats = SendResult(outcome: .unresolved(APIFailure(status: nil, code: nil, message: "", requestID: nil)))
+        var stats = SendResult(outcome: .unresolved(APIFailure.notSent))
         do {
-            try await listPages(from: oldest, ledger: ledger, sender: sender, into: &report, stats: &stats)
+            try await listPages(open, ledger: ledger, sender: sender, into: &report, stats: &stats)
             if report.stoppedBecause == nil {
                 try await fetchUnlisted(since: started, ledger: ledger, sender: sender, into: &report, stats: &stats)
             }
@@ -86,18 +86,28 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
     /// Reads every page of sessions created since `oldest`'s day, recording each; sets
     /// `listUnavailable` when the list cannot serve (the caller fetches one by one then).
     private func listPages(
-        from oldest: Date, ledger: any Ledger, sender: SessionSender<C>, into report: inout SyncReport,
-        stats: inout SendResult
+        _ open: (count: Int, oldest: Date), ledger: any Ledger, sender: SessionSender<C>,
+        into report: inout SyncReport, stats: inout SendResult
     ) async throws {
-        let day = String(Timestamp.string(oldest).prefix(10))
+        let day = String(Timestamp.string(open.oldest).prefix(10))
         var lastPage = 1
         var page = 1
         var previousFirst: String?
-        while page <= lastPage {
+        while page <= lastPage, control.stopReason == nil {
+            // The list pays only while it takes fewer requests than fetching each open session.
+            if lastPage > max(1, open.count) {
+                report.listUnavailable =
+                    "the list holds \(lastPage) or more pages for \(open.count) open sessions: "
+                    + "the rest are fetched one by one"
+                return
+            }
             // The first page says how many there are; the rest go `concurrency` at a time.
             let batch = Array(page...(page == 1 ? 1 : min(lastPage, page + job.api.concurrency - 1)))
             let answers = try await fetchConcurrently(batch, sender: sender, stats: &stats) { number in
-                { [api] in try await api.listSessions(SessionListRequest(createdFrom: day, page: number)) }
+                { [api, control] in
+                    guard control.stopReason == nil else { return nil }
+                    return try await api.listSessions(SessionListRequest(createdFrom: day, page: number))
+                }
             }
             for (number, outcome) in answers {
                 guard let response = try stop(on: outcome, into: &report) else { return }
@@ -121,6 +131,7 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
                 previousFirst = list.data.first?.id
                 report.pages += 1
                 report.tally = report.tally + (try await record(list.data, ledger: ledger))
+                report.tally.malformed += list.malformed
                 // An empty page ends the list, whatever `last_page` claimed.
                 if list.data.isEmpty { lastPage = min(lastPage, number) }
             }
@@ -139,7 +150,10 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
             guard let last = open.last else { return }
             after = last.rowID
             let answers = try await fetchConcurrently(open, sender: sender, stats: &stats) { session in
-                { [api] in try await api.session(id: session.sessionID) }
+                { [api, control] in
+                    guard control.stopReason == nil else { return nil }
+                    return try await api.session(id: session.sessionID)
+                }
             }
             var reports: [SessionReport] = []
             for (session, outcome) in answers {
@@ -149,9 +163,12 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
                     if response.status == 404 { report.missing += 1 }
                     continue
                 }
-                guard var detail = try? JSONDecoder().decode(SessionReport.self, from: Data(response.body)),
+                guard var detail = (try? JSONDecoder().decode(SessionReport.self, from: Data(response.body)))?.checked,
                     detail.id == session.sessionID
-                else { continue }
+                else {
+                    report.tally.malformed += 1
+                    continue
+                }
                 detail.externalID = detail.externalID ?? session.externalID
                 reports.append(detail)
             }
@@ -179,19 +196,24 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
     /// once a stop is requested), in the order of `items`.
     private func fetchConcurrently<T: Sendable>(
         _ items: [T], sender: SessionSender<C>, stats: inout SendResult,
-        _ request: @escaping @Sendable (T) -> @Sendable () async throws -> APIResponse
+        _ request: @escaping @Sendable (T) -> @Sendable () async throws -> APIResponse?
     ) async throws(APIError) -> [(T, FetchOutcome)] {
         let control = self.control
         let results = await withTaskGroup(of: (Int, Result<FetchOutcome, APIError>, SendResult).self) { group in
             var next = 0
             var inFlight = 0
             var results: [(Int, Result<FetchOutcome, APIError>, SendResult)] = []
+            // A stop request cancels what is in flight: a read is safe to abandon, and a request
+            // waiting out a long Retry-After would otherwise hold the process.
+            group.addTask {
+                await control.waitForStop()
+                return (-1, .success(.interrupted), SendResult(outcome: .unresolved(APIFailure.notSent)))
+            }
             while next < items.count || inFlight > 0 {
                 while inFlight < max(1, job.api.concurrency), next < items.count, control.stopReason == nil {
                     let (index, call) = (next, request(items[next]))
                     group.addTask {
-                        var own = SendResult(
-                            outcome: .unresolved(APIFailure(status: nil, code: nil, message: "", requestID: nil)))
+                        var own = SendResult(outcome: .unresolved(APIFailure.notSent))
                         do throws(APIError) {
                             return (index, .success(try await sender.fetch(into: &own, call)), own)
                         } catch {
@@ -202,11 +224,17 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
                     inFlight += 1
                 }
                 guard let done = await group.next() else { break }
+                if done.0 < 0 {
+                    group.cancelAll()
+                    next = items.count
+                    continue
+                }
                 inFlight -= 1
                 results.append(done)
                 if case .failure = done.1 { next = items.count }
                 if control.stopReason != nil { next = items.count }
             }
+            group.cancelAll()
             return results
         }
         var ordered: [(T, FetchOutcome)] = []
