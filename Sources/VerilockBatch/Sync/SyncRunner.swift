@@ -70,7 +70,15 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
                 try await fetchUnlisted(since: started, ledger: ledger, sender: sender, into: &report, stats: &stats)
             }
         } catch let error as APIError {
-            report.stoppedBecause = redaction.redact("\(error)", personal: [])
+            let reason: String
+            if case .unavailable(let failure) = error {
+                reason =
+                    "the API did not answer (last answer: \(failure.summary)); what was learnt is kept: "
+                    + "run sync again later"
+            } else {
+                reason = "\(error)"
+            }
+            report.stoppedBecause = redaction.redact(reason, personal: [])
             report.exitCode = ExitStatus(for: error).rawValue
         }
         report.requests = stats.statuses.count

@@ -171,6 +171,25 @@ struct SyncRunnerTests {
         // The stop ended it, not the test's time limit.
         #expect(!Task.isCancelled)
     }
+
+    @Test("an API that keeps failing: exit 69, nothing recorded, and the report says to sync again")
+    func failingAPI() async throws {
+        struct Failing: SessionsAPI {
+            func createSession(_ request: CreateSessionRequest) async throws -> APIResponse { APIResponse(status: 500) }
+            func listSessions(_ request: SessionListRequest) async throws -> APIResponse { APIResponse(status: 502) }
+            func session(id: String) async throws -> APIResponse { APIResponse(status: 502) }
+        }
+        let harness = RunnerHarness(inputs: ["a.csv": "external_id,applicant_email\nz-1,z@example.com\n"])
+        #expect(try await harness.run(FakeSessionsAPI()).counts.created == 1)
+        let report = try await SyncRunner(
+            job: harness.job, api: Failing(), clock: TestClock(), logger: Logger(label: "t")
+        )
+        .run()
+        #expect(report.exitCode == 69)
+        #expect(report.stoppedBecause?.hasSuffix("what was learnt is kept: run sync again later") == true)
+        #expect(report.requests == harness.job.api.maxAttempts)
+        #expect(try await SQLiteLedger(path: harness.job.ledgerPath).funnel()["test"]?.neverSynced == 1)
+    }
 }
 
 /// A clock on which no time passes: a sleep ends only when its task is cancelled.
