@@ -91,23 +91,21 @@ struct ExportCommand: AsyncParsableCommand {
                 let jobOutput = job.expand(job.outputPath, runID: runID, now: now)
                 // A follow-up list never replaces the mail-merge file: out.csv gives out.open.csv.
                 let target = output ?? selection?.status.map { Self.path(jobOutput, tagged: $0.rawValue) } ?? jobOutput
-                // Never over the files of a run: its recorded inputs, the job's rejects file, and (for
-                // a list other than the run's own output) the mail-merge file.
-                let recorded = try view.lastRunID(job: nil).map { try view.inputPaths(runID: $0) } ?? []
-                let runFiles =
-                    recorded.filter { $0 != "-" }.map { PathCollisions.File("input", $0) }
-                    + [PathCollisions.File("rejects file", job.expand(job.rejectsPath, runID: runID, now: now))]
-                    + (selection == nil ? [] : [PathCollisions.File("mail-merge file", jobOutput)])
-                try PathCollisions(
-                    reads: PathCollisions.reads(of: job, jobFile: jobFile, ledgerPath: path) + runFiles
-                        + (try runID.map { try view.inputPaths(runID: $0) } ?? []).filter { $0 != "-" }.map {
-                            PathCollisions.File("input", $0)
-                        },
-                    writes: [PathCollisions.File("output", target)]
-                ).check()
                 // A run's rows that already had a session are not kept row by row: its inputs
                 // are read again.
                 let inputPaths = try runID.map { try view.inputPaths(runID: $0) } ?? []
+                // Never over the files of a run: the exported run's and the last run's inputs, the
+                // job's rejects file, and (for a list other than the run's own output) the
+                // mail-merge file.
+                let lastInputs = try view.lastRunID(job: nil).map { try view.inputPaths(runID: $0) } ?? []
+                let runFiles =
+                    (inputPaths + lastInputs).filter { $0 != "-" }.map { PathCollisions.File("input", $0) }
+                    + [PathCollisions.File("rejects file", job.expand(job.rejectsPath, runID: runID, now: now))]
+                    + (selection == nil ? [] : [PathCollisions.File("mail-merge file", jobOutput)])
+                try PathCollisions(
+                    reads: PathCollisions.reads(of: job, jobFile: jobFile, ledgerPath: path) + runFiles,
+                    writes: [PathCollisions.File("output", target)]
+                ).check()
                 var lines = OutputLineFormat(job: job, inputPaths: inputPaths)
                 if selection?.status != nil {
                     // A follow-up list says what became of each session.

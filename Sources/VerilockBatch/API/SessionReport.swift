@@ -35,7 +35,13 @@ public struct SessionReport: Sendable, Equatable, Decodable {
 
     /// Whether the applicant finished with this session: it is completed, or it carries a
     /// decision (which only a completed session has).
-    public var isCompleted: Bool { status == "completed" || decision != nil }
+    public var isCompleted: Bool { Self.isCompleted(status: status, decision: decision) }
+
+    /// Whether a session with `status` and `decision` is completed: the one rule the ledger,
+    /// the planner and the exports share.
+    public static func isCompleted(status: String?, decision: String?) -> Bool {
+        status == "completed" || decision != nil
+    }
 
     /// The report as the ledger keeps it, or nil when a value is not what the API sends: a
     /// status or decision that is not a short lowercase word, an id or external_id that is empty

@@ -39,6 +39,9 @@ public struct ApplicantEntry: Sendable, Equatable {
     /// The current session's decision, once completed and decided.
     public var decision: String?
 
+    /// Whether the API said the applicant completed the current session (``SessionReport/isCompleted(status:decision:)``).
+    public var hasCompleted: Bool { SessionReport.isCompleted(status: sessionStatus, decision: decision) }
+
     /// An entry with the given values.
     public init(
         state: ApplicantState,

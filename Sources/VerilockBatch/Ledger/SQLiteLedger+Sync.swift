@@ -78,7 +78,7 @@ extension SQLiteLedger {
                     continue
                 }
                 let stored = (status: row[1] as String?, decision: row[2] as String?, completedAt: row[4] as String?)
-                let finished = stored.status == "completed" || stored.decision != nil
+                let finished = SessionReport.isCompleted(status: stored.status, decision: stored.decision)
                 guard row[0] as String? == report.id else {
                     // An earlier session of this applicant: only its completion matters.
                     guard report.isCompleted, !finished,

@@ -45,7 +45,7 @@ struct SQLitePlanning: LedgerPlanning {
                 if let sessionID = lookup.text(5), let url = lookup.text(6) {
                     entry.session = .init(
                         id: sessionID, url: url, expiresAt: lookup.text(7),
-                        completed: entry.sessionStatus == "completed" || entry.decision != nil)
+                        completed: entry.hasCompleted)
                 }
             }
             if state != .created { needDetails.append(place) }

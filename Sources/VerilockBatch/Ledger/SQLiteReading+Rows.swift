@@ -113,7 +113,8 @@ extension SQLiteReading {
             var output = OutputRow(
                 fileIndex: -1, line: 0, externalID: row[0], email: row[1], name: row[2], sessionID: row[3],
                 sessionURL: row[4], expiresAt: row[5],
-                status: sessionStatus == "completed" ? .completed : generation > 1 ? .reissued : .created)
+                status: SessionReport.isCompleted(status: sessionStatus, decision: row[8])
+                    ? .completed : generation > 1 ? .reissued : .created)
             output.sessionStatus = sessionStatus
             output.decision = row[8]
             output.completedAt = row[9]

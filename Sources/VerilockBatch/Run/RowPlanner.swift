@@ -36,7 +36,7 @@ public enum RowPlan: Sendable, Equatable {
         switch entry.state {
         case .created:
             if entry.erased { return .erased }
-            if entry.sessionStatus == "completed" || entry.decision != nil {
+            if entry.hasCompleted {
                 // The applicant finished: a new session would be billed for nothing, unless the
                 // job gives the declined another try.
                 guard entry.decision == "declined", policy.reissueDeclined else { return .existing }

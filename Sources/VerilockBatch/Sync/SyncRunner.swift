@@ -118,7 +118,7 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
                 }
             }
             for (number, outcome) in answers {
-                guard let response = try stop(on: outcome, into: &report) else { return }
+                guard let response = try answer(of: outcome) else { return }
                 guard ResponseClass(status: response.status) == .success, let list = SessionPage(body: response.body)
                 else {
                     report.listUnavailable =
@@ -165,7 +165,7 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
             }
             var reports: [SessionReport] = []
             for (session, outcome) in answers {
-                guard let response = try stop(on: outcome, into: &report) else { break }
+                guard let response = try answer(of: outcome) else { break }
                 report.fetched += 1
                 guard ResponseClass(status: response.status) == .success else {
                     if response.status == 404 { report.missing += 1 }
@@ -185,8 +185,9 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
         }
     }
 
-    /// The response of a fetch that answered; nil (with the report saying why) when it did not.
-    private func stop(on outcome: FetchOutcome, into report: inout SyncReport) throws(APIError) -> APIResponse? {
+    /// The response of a fetch that answered; nil when the sync is stopping; throws when no
+    /// answer came within the attempts (the API is unavailable).
+    private func answer(of outcome: FetchOutcome) throws(APIError) -> APIResponse? {
         switch outcome {
         case .answer(let response): return response
         case .interrupted: return nil
