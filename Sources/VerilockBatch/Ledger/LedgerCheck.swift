@@ -6,7 +6,8 @@ public struct LedgerCheck: Sendable, Equatable, Codable {
     public var schema: String
     /// The newest schema migration this tool knows.
     public var toolSchema: String
-    /// What SQLite's integrity and foreign-key checks reported (empty: sound).
+    /// What SQLite's integrity and foreign-key checks, and the recount of the funnel, reported
+    /// (empty: sound).
     public var problems: [String]
     /// Applicants by state: `created`, `pending`, `failed`.
     public var applicants: [String: Int]

@@ -138,7 +138,70 @@ enum LedgerSchema {
         migrator.registerMigration("v6: follow-through") { db in
             try db.execute(sql: v6)
         }
+        migrator.registerMigration("v7: funnel counts") { db in
+            try db.execute(sql: v7)
+        }
         return migrator
+    }
+
+    /// The funnel key of an applicant row (`NEW` or `OLD`): what `sync` last heard of its
+    /// session, empty when sync never saw it, and its decision, empty when none.
+    private static func funnelKey(_ row: String) -> (status: String, decision: String) {
+        (
+            "CASE WHEN \(row).synced_epoch IS NULL THEN '' ELSE coalesce(\(row).session_status, '') END",
+            "coalesce(\(row).decision, '')"
+        )
+    }
+
+    /// The funnel counts recounted from the applicants, as `funnel_count` keeps them.
+    static var funnelRecount: String {
+        let key = funnelKey("applicant")
+        return """
+            SELECT run_id, \(key.status), \(key.decision), count(*) FROM applicant
+            WHERE state = 'created' GROUP BY 1, 2, 3
+            """
+    }
+
+    /// Version 7, funnel counts: how many applicants with a session stand at each stage, by the
+    /// run that last touched them, kept by triggers on every change to `applicant`, so the
+    /// funnel a run reports and `status` shows costs a few rows to read instead of a scan of
+    /// every applicant. `ledger check` recounts it.
+    private static var v7: String {
+        let new = funnelKey("NEW")
+        let old = funnelKey("OLD")
+        let add = """
+            INSERT INTO funnel_count (run_id, status, decision, applicants)
+                SELECT NEW.run_id, \(new.status), \(new.decision), 1 WHERE NEW.state = 'created'
+                ON CONFLICT DO UPDATE SET applicants = applicants + 1;
+            """
+        let remove = """
+            UPDATE funnel_count SET applicants = applicants - 1
+                WHERE OLD.state = 'created' AND run_id = OLD.run_id AND status = \(old.status)
+                    AND decision = \(old.decision);
+            DELETE FROM funnel_count
+                WHERE OLD.state = 'created' AND run_id = OLD.run_id AND status = \(old.status)
+                    AND decision = \(old.decision) AND applicants = 0;
+            """
+        return """
+            CREATE TABLE funnel_count (
+                run_id INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                decision TEXT NOT NULL,
+                applicants INTEGER NOT NULL CHECK (applicants >= 0),
+                PRIMARY KEY (run_id, status, decision)
+            ) WITHOUT ROWID;
+            INSERT INTO funnel_count (run_id, status, decision, applicants) \(funnelRecount);
+            CREATE TRIGGER funnel_count_insert AFTER INSERT ON applicant WHEN NEW.state = 'created'
+            BEGIN \(add) END;
+            CREATE TRIGGER funnel_count_delete AFTER DELETE ON applicant WHEN OLD.state = 'created'
+            BEGIN \(remove) END;
+            CREATE TRIGGER funnel_count_update
+                AFTER UPDATE OF state, run_id, session_status, decision, synced_epoch ON applicant
+                WHEN (OLD.state = 'created' OR NEW.state = 'created') AND (OLD.state IS NOT NEW.state
+                    OR OLD.run_id IS NOT NEW.run_id OR \(old.status) IS NOT \(new.status)
+                    OR \(old.decision) IS NOT \(new.decision))
+            BEGIN \(remove) \(add) END;
+            """
     }
 
     /// Version 6, follow-through: what the API last said of each applicant's current session

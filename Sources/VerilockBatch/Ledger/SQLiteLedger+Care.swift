@@ -3,7 +3,7 @@ import GRDB
 
 extension SQLiteLedger {
     /// Checks the ledger for `ledger check`: SQLite's integrity check and foreign keys, the
-    /// schema version, and what it holds.
+    /// funnel counts against a recount of the applicants, the schema version, and what it holds.
     public func check() async throws -> LedgerCheck {
         let path = self.path
         let size = Self.fileSize(path) + Self.fileSize(path + "-wal")
@@ -11,6 +11,10 @@ extension SQLiteLedger {
             var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
             let orphans = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
             if !orphans.isEmpty { problems.append("\(orphans.count) rows refer to rows that do not exist") }
+            let drift = try Self.funnelDrift(db)
+            if drift > 0 {
+                problems.append("\(drift) funnel counts (funnel_count) differ from the applicants they count")
+            }
             var applicants: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM applicant GROUP BY state") {
                 applicants[row["state"]] = row["n"]

@@ -123,19 +123,32 @@ extension SQLiteLedger {
         try await readSuspending { db in try Self.funnel(db) }
     }
 
+    /// The funnel, from the counts the schema's triggers keep (`funnel_count`): a few rows,
+    /// however many applicants the ledger holds.
     static func funnel(_ db: Database) throws -> [String: Funnel] {
         var funnels: [String: Funnel] = [:]
         for row in try Row.fetchAll(
             db,
             sql: """
-                SELECT r.job, CASE WHEN a.synced_epoch IS NULL THEN NULL ELSE a.session_status END, a.decision,
-                    count(*)
-                FROM applicant a JOIN run r ON r.id = a.run_id
-                WHERE a.state = 'created' GROUP BY 1, 2, 3
+                SELECT r.job, nullif(c.status, ''), nullif(c.decision, ''), sum(c.applicants)
+                FROM funnel_count c JOIN run r ON r.id = c.run_id GROUP BY 1, 2, 3
                 """)
         {
             funnels[row[0], default: Funnel()].add(status: row[1], decision: row[2], count: row[3])
         }
         return funnels
+    }
+
+    /// How many of the funnel counts the triggers keep differ from a recount of the applicants
+    /// (by run, status and decision), either way: 0 in a sound ledger.
+    static func funnelDrift(_ db: Database) throws -> Int {
+        let kept = "SELECT run_id, status, decision, applicants FROM funnel_count"
+        let recount = LedgerSchema.funnelRecount
+        return try Int.fetchOne(
+            db,
+            sql: """
+                SELECT (SELECT count(*) FROM (\(kept) EXCEPT \(recount)))
+                    + (SELECT count(*) FROM (\(recount) EXCEPT \(kept)))
+                """) ?? 0
     }
 }

@@ -27,7 +27,7 @@ struct LedgerTests {
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9: from the future')") }
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect(throws: LedgerError.tooNew(path: path, version: "v9: from the future", known: "v6: follow-through")) {
+        #expect(throws: LedgerError.tooNew(path: path, version: "v9: from the future", known: "v7: funnel counts")) {
             _ = try SQLiteLedger(path: path)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
@@ -43,7 +43,7 @@ struct LedgerTests {
         #expect(check.isSound)
         #expect(check.applicants == ["pending": 1])
         #expect(check.runs == 1)
-        #expect(check.schema == "v6: follow-through" && check.toolSchema == check.schema)
+        #expect(check.schema == "v7: funnel counts" && check.toolSchema == check.schema)
         let copy = folder.path + "/backups/copy.sqlite"
         try await ledger.backup(to: copy)
         #expect((try FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int) == 0o600)
@@ -120,6 +120,19 @@ struct LedgerTests {
         #expect(!check.isSound)
         #expect(check.problems == ["1 rows refer to rows that do not exist"])
         #expect(check.text.contains("integrity   1 problems:"))
+    }
+
+    @Test("check recounts the funnel the triggers keep, and reports counts that drifted")
+    func checkRecountsTheFunnel() async throws {
+        let path = folder.path + "/drift.sqlite"
+        _ = try SQLiteLedger(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO funnel_count (run_id, status, decision, applicants) VALUES (1, '', '', 5)")
+        }
+        try queue.close()
+        let check = try await SQLiteLedger(path: path).check()
+        #expect(check.problems == ["1 funnel counts (funnel_count) differ from the applicants they count"])
     }
 
     @Test("the schema refuses a created applicant without a session url")

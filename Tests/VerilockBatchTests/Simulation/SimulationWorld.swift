@@ -318,7 +318,7 @@ struct SimulationWorld {
     /// No external_id holds two sessions made with one Idempotency-Key; every session the server
     /// made is in the ledger; every created applicant's session is on the server and in some
     /// finished run's output (or the row was rejected as expired); nothing is left pending after
-    /// the healthy run.
+    /// the healthy run; the funnel counts the triggers keep equal a recount.
     private static func checkLedger(
         at path: String, against model: ModelAPI, delivered: Set<String>, rejectedExpired: Set<String>
     ) -> [String] {
@@ -359,6 +359,8 @@ struct SimulationWorld {
                 violations.append("\(externalID)'s session \(sessionID) is in no finished run's output")
             }
             if !pending.isEmpty { violations.append("still pending after the healthy run: \(pending)") }
+            let drift = try ledger.read { db in try SQLiteLedger.funnelDrift(db) }
+            if drift > 0 { violations.append("\(drift) funnel counts differ from a recount of the applicants") }
         } catch {
             violations.append("cannot read the ledger: \(error)")
         }
