@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The ledger in a PostgreSQL database (``PostgresLedgerURL``), for jobs that run where no disk
+/// outlives them, or on several hosts in turn or at once (shards).
+///
+/// One connection per ledger value, used by one operation at a time on a serial queue of its
+/// own: each operation waits there for the server's answers, so no thread of Swift's
+/// cooperative pool ever blocks on the database. The lock a run takes (``lock(job:shard:now:)``)
+/// is a session-level advisory lock of that connection: a holder that crashes or loses its
+/// connection releases it with the connection.
+public final class PostgresLedger: @unchecked Sendable {
+    public let url: PostgresLedgerURL
+    private let connection: PostgresConnection
+    private let logger: Logger
+    private let queue = DispatchQueue(label: "verilock-batch postgres ledger")
+
+    /// Where the ledger is, for messages: the URL, which never holds a password.
+    public var location: String { url.description }
+
+    private init(url: PostgresLedgerURL, connection: PostgresConnection, logger: Logger) {
+        self.url = url
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Connects to the ledger at `url` with `password` (nil: none) and brings its schema up to
+    /// date. Throws ``LedgerError/cannotOpen(path:reason:)`` when the server cannot be reached
+    /// or refuses the login, ``LedgerError/tooNew(path:version:known:)`` for a schema newer
+    /// than this tool's.
+    public static func open(url: PostgresLedgerURL, password: String?, logger: Logger) async throws -> PostgresLedger {
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.user, password: password, database: url.database,
+            tls: try tls(for: url))
+        configuration.options.connectTimeout = .seconds(10)
+        if url.sslMode == .verifyFull && !isIPAddress(url.host) { configuration.options.tlsServerName = url.host }
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                configuration: configuration, id: 1, logger: logger)
+        } catch {
+            throw LedgerError.cannotOpen(path: url.description, reason: Self.reason(error))
+        }
+        let ledger = PostgresLedger(url: url, connection: connection, logger: logger)
+        do {
+            try await ledger.onQueue { try $0.migrate() }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return ledger
+    }
+
+    /// Closes the connection, releasing any lock it holds.
+    public func close() async {
+        try? await connection.close()
+    }
+
+    /// TLS as `url.sslMode` says: the system's trusted roots, the host name checked for
+    /// `verify-full`, nothing checked for `require`, no TLS for `disable`.
+    private static func tls(for url: PostgresLedgerURL) throws -> PostgresConnection.Configuration.TLS {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch url.sslMode {
+        case .disable: return .disable
+        case .require: tls.certificateVerification = .none
+        case .verifyCA: tls.certificateVerification = .noHostnameVerification
+        case .verifyFull: tls.certificateVerification = .fullVerification
+        }
+        do {
+            return .require(try NIOSSLContext(configuration: tls))
+        } catch {
+            throw LedgerError.cannotOpen(path: url.description, reason: "cannot set up TLS: \(error)")
+        }
+    }
+
+    private static func isIPAddress(_ host: String) -> Bool {
+        (try? SocketAddress(ipAddress: host, port: 0)) != nil
+    }
+
+    /// What went wrong, in the server's words when it answered (never the password, which no
+    /// message of the server holds).
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                let code = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                return message + code
+            }
+            if let underlying = error.underlying { return "\(underlying)" }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+
+    // MARK: Running on the ledger's queue
+
+    /// Runs `body` on the ledger's queue with a synchronous view of the connection.
+    func onQueue<T: Sendable>(_ body: @escaping @Sendable (Session) throws -> T) async throws -> T {
+        let session = Session(connection: connection, logger: logger, location: location)
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body(session) }) }
+        }
+    }
+
+    /// The connection as the ledger's queue uses it: each call waits for the server's answer.
+    struct Session: Sendable {
+        let connection: PostgresConnection
+        let logger: Logger
+        let location: String
+
+        /// Runs `query` and returns its rows.
+        @discardableResult
+        func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
+            do {
+                return Array(try connection.query(query, logger: logger).wait().rows)
+            } catch {
+                throw LedgerError.database(path: location, reason: PostgresLedger.reason(error))
+            }
+        }
+
+        /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+        func transaction<T>(_ body: () throws -> T) throws -> T {
+            try rows("BEGIN")
+            do {
+                let result = try body()
+                try rows("COMMIT")
+                return result
+            } catch {
+                _ = try? rows("ROLLBACK")
+                throw error
+            }
+        }
+
+        /// Brings the schema up to date, in one transaction, under a transaction-level
+        /// advisory lock so that two hosts starting at once do not both migrate.
+        func migrate() throws {
+            try transaction {
+                try rows("SELECT pg_advisory_xact_lock(\(Self.migrationLock))")
+                try rows("CREATE TABLE IF NOT EXISTS ledger_schema (identifier TEXT PRIMARY KEY)")
+                let applied = Set(
+                    try rows("SELECT identifier FROM ledger_schema").map { try $0.decode(String.self) })
+                let known = PostgresSchema.migrations.map(\.identifier)
+                if let unknown = applied.subtracting(known).sorted().last {
+                    throw LedgerError.tooNew(path: location, version: unknown, known: PostgresSchema.newest)
+                }
+                for migration in PostgresSchema.migrations where !applied.contains(migration.identifier) {
+                    for statement in PostgresSchema.statements(migration.sql) {
+                        try rows(PostgresQuery(unsafeSQL: statement))
+                    }
+                    try rows("INSERT INTO ledger_schema (identifier) VALUES (\(migration.identifier))")
+                }
+            }
+        }
+
+        /// The advisory lock key that guards migrations ("verilock" in ASCII).
+        static let migrationLock: Int64 = 0x7665_7269_6C6F_636B
+    }
+}
