@@ -153,15 +153,6 @@ enum LedgerSchema {
         )
     }
 
-    /// The funnel counts recounted from the applicants, as `funnel_count` keeps them.
-    static var funnelRecount: String {
-        let key = funnelKey("applicant")
-        return """
-            SELECT run_id, \(key.status), \(key.decision), count(*) FROM applicant
-            WHERE state = 'created' GROUP BY 1, 2, 3
-            """
-    }
-
     /// Version 7, funnel counts: how many applicants with a session stand at each stage, by the
     /// run that last touched them, kept by triggers on every change to `applicant`, so the
     /// funnel a run reports and `status` shows costs a few rows to read instead of a scan of
@@ -190,7 +181,7 @@ enum LedgerSchema {
                 applicants INTEGER NOT NULL CHECK (applicants >= 0),
                 PRIMARY KEY (run_id, status, decision)
             ) WITHOUT ROWID;
-            INSERT INTO funnel_count (run_id, status, decision, applicants) \(funnelRecount);
+            INSERT INTO funnel_count (run_id, status, decision, applicants) \(LedgerSync.funnelRecount);
             CREATE TRIGGER funnel_count_insert AFTER INSERT ON applicant WHEN NEW.state = 'created'
             BEGIN \(add) END;
             CREATE TRIGGER funnel_count_delete AFTER DELETE ON applicant WHEN OLD.state = 'created'

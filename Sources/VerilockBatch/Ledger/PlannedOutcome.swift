@@ -14,6 +14,15 @@ public enum PlannedOutcome: String, Sendable {
     /// A created applicant whose personal data retention erased: never sent again.
     case erased
 
+    /// A run row's outcome as stored in the ledger at `location`; one this tool does not know is
+    /// an error, not a guess.
+    static func stored(_ text: String?, in location: String) throws(LedgerError) -> PlannedOutcome {
+        guard let outcome = text.flatMap(PlannedOutcome.init(rawValue:)) else {
+            throw .database(path: location, reason: "a run row has the unknown outcome '\(text ?? "NULL")'")
+        }
+        return outcome
+    }
+
     /// Whether rows planned so are sent in this run.
     public var isSent: Bool {
         switch self {

@@ -57,6 +57,13 @@ public final class PostgresLedger: @unchecked Sendable {
         try? await connection.close()
     }
 
+    /// A ledger let go without ``close()`` closes its connection all the same: the connection
+    /// stays alive until the server has seen it go.
+    deinit {
+        let connection = self.connection
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
     /// TLS as `url.sslMode` says: the system's trusted roots, the host name checked for
     /// `verify-full`, nothing checked for `require`, no TLS for `disable`.
     private static func tls(for url: PostgresLedgerURL) throws -> PostgresConnection.Configuration.TLS {
@@ -129,6 +136,20 @@ public final class PostgresLedger: @unchecked Sendable {
                 _ = try? rows("ROLLBACK")
                 throw error
             }
+        }
+
+        /// Runs `body` in one read-only transaction that sees one snapshot of the ledger.
+        func snapshot<T>(_ body: () throws -> T) throws -> T {
+            try rows("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { _ = try? rows("ROLLBACK") }
+            return try body()
+        }
+
+        /// Runs `body` in one transaction that is rolled back at its end, whatever `body` did.
+        func rolledBack<T>(_ body: () throws -> T) throws -> T {
+            try rows("BEGIN")
+            defer { _ = try? rows("ROLLBACK") }
+            return try body()
         }
 
         /// Brings the schema up to date, in one transaction, under a transaction-level

@@ -12,6 +12,13 @@ enum PostgresSchema {
     /// The newest migration this tool knows.
     static var newest: String { migrations.last?.identifier ?? "none" }
 
+    /// The newest of the `applied` migrations: one this tool does not know, or else the latest
+    /// it knows.
+    static func newestApplied(_ applied: [String]) -> String {
+        let known = migrations.map(\.identifier)
+        return applied.first { !known.contains($0) } ?? known.last { applied.contains($0) } ?? "none"
+    }
+
     /// The statements of a migration, one each (the server takes one statement per query):
     /// split after each line that ends with `;` outside a `$$` function body.
     static func statements(_ sql: String) -> [String] {
@@ -43,14 +50,14 @@ enum PostgresSchema {
             counts TEXT,
             host TEXT NOT NULL,
             pid BIGINT NOT NULL,
-            simulated BOOLEAN NOT NULL DEFAULT FALSE
+            simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1))
         );
         CREATE TABLE run_input (
             run_id BIGINT NOT NULL REFERENCES run(id),
             file_index INTEGER NOT NULL CHECK (file_index >= 0),
             path TEXT NOT NULL,
             size BIGINT,
-            carried BOOLEAN NOT NULL DEFAULT FALSE,
+            carried INTEGER NOT NULL DEFAULT 0 CHECK (carried IN (0, 1)),
             sha256 TEXT,
             layout TEXT,
             rows BIGINT,
@@ -59,6 +66,7 @@ enum PostgresSchema {
         );
         CREATE TABLE applicant (
             external_id TEXT PRIMARY KEY CHECK (length(external_id) BETWEEN 1 AND 255),
+            rowid BIGSERIAL NOT NULL UNIQUE,
             state TEXT NOT NULL CHECK (state IN ('pending', 'created', 'failed')),
             generation INTEGER NOT NULL CHECK (generation >= 1),
             fingerprint BYTEA NOT NULL,
@@ -95,7 +103,7 @@ enum PostgresSchema {
             idempotency_key TEXT NOT NULL UNIQUE,
             request_body BYTEA NOT NULL,
             record TEXT,
-            attempted BOOLEAN NOT NULL DEFAULT FALSE,
+            attempted INTEGER NOT NULL DEFAULT 0 CHECK (attempted IN (0, 1)),
             attempted_epoch DOUBLE PRECISION,
             unsettled_runs INTEGER NOT NULL DEFAULT 0 CHECK (unsettled_runs >= 0)
         );

@@ -11,7 +11,8 @@ extension SQLiteLedger {
             var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
             let orphans = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
             if !orphans.isEmpty { problems.append("\(orphans.count) rows refer to rows that do not exist") }
-            let drift = try Self.funnelDrift(db)
+            let sync = LedgerSync(sql: SQLiteSQL(db: db, location: path))
+            let drift = try sync.funnelDrift()
             if drift > 0 {
                 problems.append("\(drift) funnel counts (funnel_count) differ from the applicants they count")
             }
@@ -25,7 +26,7 @@ extension SQLiteLedger {
                 toolSchema: LedgerSchema.migrator.migrations.last ?? "none",
                 problems: problems,
                 applicants: applicants,
-                sessions: try Self.sessionCount(db),
+                sessions: try sync.sessionCount(),
                 runs: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run") ?? 0,
                 bytes: size
             )
@@ -53,14 +54,7 @@ extension SQLiteLedger {
         }
     }
 
-    /// Sessions ever created: the current ones, and the replaced ones the history keeps.
-    static func sessionCount(_ db: Database) throws -> Int {
-        try Int.fetchOne(
-            db,
-            sql: "SELECT (SELECT count(*) FROM session) + (SELECT count(*) FROM applicant WHERE state = 'created')")
-            ?? 0
-    }
-
+    /// The size of the file at `path`, 0 when there is none.
     static func fileSize(_ path: String) -> Int64 {
         var info = stat()
         return stat(path, &info) == 0 ? Int64(info.st_size) : 0

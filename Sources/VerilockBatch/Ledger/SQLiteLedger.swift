@@ -161,7 +161,10 @@ public final class SQLiteLedger: Ledger {
     public func planRun<T: Sendable>(
         runID: Int64, _ body: @escaping @Sendable (any LedgerPlanning) throws -> T
     ) async throws -> T {
-        try await transaction(commit: true) { db in try body(SQLitePlanning(db: db, runID: runID)) }
+        let path = self.path
+        return try await transaction(commit: true) { db in
+            try body(SQLitePlanning(db: db, runID: runID, location: path))
+        }
     }
 
     /// Plans as a run of `job` would, in a transaction that is rolled back at its end, whatever
@@ -170,9 +173,11 @@ public final class SQLiteLedger: Ledger {
     public func planDryRun<T: Sendable>(
         job: String, now: Date, _ body: @escaping @Sendable (any LedgerPlanning, Int64) throws -> T
     ) async throws -> T {
-        try await transaction(commit: false) { db in
-            let runID = try Self.startRun(db, job: job, inputs: [], simulated: false, now: now)
-            return try body(SQLitePlanning(db: db, runID: runID), runID)
+        let path = self.path
+        return try await transaction(commit: false) { db in
+            let runID = try LedgerRuns(sql: SQLiteSQL(db: db, location: path)).start(
+                job: job, inputs: [], simulated: false, now: now)
+            return try body(SQLitePlanning(db: db, runID: runID, location: path), runID)
         }
     }
 
@@ -193,7 +198,8 @@ public final class SQLiteLedger: Ledger {
     /// Runs `body` with a read-only view of one snapshot of the ledger, on the ledger's own
     /// thread (see ``readSuspending(_:)``).
     public func reading<T: Sendable>(_ body: @escaping @Sendable (any LedgerReading) throws -> T) async throws -> T {
-        try await readSuspending { db in try body(SQLiteReading(db: db)) }
+        let path = self.path
+        return try await readSuspending { db in try body(SQLiteReading(db: db, location: path)) }
     }
 
     /// Runs `body` with a read-only view on the calling thread, blocking it; errors as in
@@ -219,38 +225,19 @@ extension SQLiteLedger {
     public func startRun(job: String, inputs: [(path: String, size: Int64?)], simulated: Bool, now: Date)
         async throws -> Int64
     {
-        try await writeSuspending { db in
-            try Self.startRun(db, job: job, inputs: inputs, simulated: simulated, now: now)
-        }
-    }
-
-    static func startRun(
-        _ db: Database, job: String, inputs: [(path: String, size: Int64?)], simulated: Bool, now: Date
-    ) throws -> Int64 {
-        do {
-            try db.execute(
-                sql: "INSERT INTO run (job, started_at, host, pid, simulated) VALUES (?, ?, ?, ?, ?)",
-                arguments: [job, Timestamp.string(now), ProcessInfo.processInfo.hostName, Int(getpid()), simulated]
-            )
-            let runID = db.lastInsertedRowID
-            for (index, input) in inputs.enumerated() {
-                try db.execute(
-                    sql: "INSERT INTO run_input (run_id, file_index, path, size) VALUES (?, ?, ?, ?)",
-                    arguments: [runID, index, input.path, input.size]
-                )
-            }
-            return runID
+        let path = self.path
+        return try await writeSuspending { db in
+            try LedgerRuns(sql: SQLiteSQL(db: db, location: path)).start(
+                job: job, inputs: inputs, simulated: simulated, now: now)
         }
     }
 
     /// Records how a run ended.
     public func finishRun(_ runID: Int64, exitCode: Int32, counts: RunCounts, now: Date) async throws {
-        let json = String(decoding: (try? JSONEncoder().encode(counts)) ?? Data("{}".utf8), as: UTF8.self)
+        let path = self.path
         try await writeSuspending { db in
-            try db.execute(
-                sql: "UPDATE run SET finished_at = ?, exit_code = ?, counts = ? WHERE id = ?",
-                arguments: [Timestamp.string(now), Int(exitCode), json, runID]
-            )
+            try LedgerRuns(sql: SQLiteSQL(db: db, location: path)).finish(
+                runID, exitCode: exitCode, counts: counts, now: now)
         }
     }
 }

@@ -359,7 +359,7 @@ struct SimulationWorld {
                 violations.append("\(externalID)'s session \(sessionID) is in no finished run's output")
             }
             if !pending.isEmpty { violations.append("still pending after the healthy run: \(pending)") }
-            let drift = try ledger.read { db in try SQLiteLedger.funnelDrift(db) }
+            let drift = try ledger.read { db in try LedgerSync(sql: SQLiteSQL(db: db, location: path)).funnelDrift() }
             if drift > 0 { violations.append("\(drift) funnel counts differ from a recount of the applicants") }
         } catch {
             violations.append("cannot read the ledger: \(error)")
