@@ -68,60 +68,63 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let now = Date()
-            let (job, ledger) = try await ledgerOptions.openLedger(now: now)
-            let path = ledger.location
+            let (job, access) = try await ledgerOptions.openLedger(now: now)
+            let (path, ledgerFile) = (access.ledger.location, access.file)
             let (all, run, output, jobFile) = (all, run, output, ledgerOptions.job)
             let selection: SessionSelection? =
                 all || status != nil
                 ? SessionSelection(status: status, since: since.flatMap(Self.instant), now: now) : nil
             let mode = include ?? job.include
             // One snapshot of the ledger, read on its own thread.
-            let (rows, target, runID) = try await ledger.reading { view in
-                let scope: ResultFiles.Scope
-                var runID: Int64?
-                if let selection {
-                    scope = .sessions(selection)
-                } else {
-                    guard let id = try run ?? view.lastRunID(job: jobFile == nil ? nil : job.name) else {
-                        throw LedgerError.database(path: path, reason: "no run recorded: nothing to export")
+            let (rows, target, runID) = try await access.use { ledger in
+                try await ledger.reading { view in
+                    let scope: ResultFiles.Scope
+                    var runID: Int64?
+                    if let selection {
+                        scope = .sessions(selection)
+                    } else {
+                        guard let id = try run ?? view.lastRunID(job: jobFile == nil ? nil : job.name) else {
+                            throw LedgerError.database(path: path, reason: "no run recorded: nothing to export")
+                        }
+                        scope = .run(id)
+                        runID = id
                     }
-                    scope = .run(id)
-                    runID = id
+                    let jobOutput = job.expand(job.outputPath, runID: runID, now: now)
+                    // A follow-up list never replaces the mail-merge file: out.csv gives out.open.csv.
+                    let target =
+                        output ?? selection?.status.map { Self.path(jobOutput, tagged: $0.rawValue) } ?? jobOutput
+                    // A run's rows that already had a session are not kept row by row: its inputs
+                    // are read again.
+                    let inputPaths = try runID.map { try view.inputPaths(runID: $0) } ?? []
+                    // Never over the files of a run: the exported run's and the last run's inputs, the
+                    // job's rejects file, and (for a list other than the run's own output) the
+                    // mail-merge file.
+                    let lastInputs = try view.lastRunID(job: nil).map { try view.inputPaths(runID: $0) } ?? []
+                    let runFiles =
+                        (inputPaths + lastInputs).filter { $0 != "-" }.map { PathCollisions.File("input", $0) }
+                        + [PathCollisions.File("rejects file", job.expand(job.rejectsPath, runID: runID, now: now))]
+                        + (selection == nil ? [] : [PathCollisions.File("mail-merge file", jobOutput)])
+                    try PathCollisions(
+                        reads: PathCollisions.reads(of: job, jobFile: jobFile, ledgerPath: ledgerFile) + runFiles,
+                        writes: [PathCollisions.File("output", target)]
+                    ).check()
+                    var lines = OutputLineFormat(job: job, inputPaths: inputPaths)
+                    if selection?.status != nil {
+                        // A follow-up list says what became of each session.
+                        let extra = [OutputField.sessionStatus, .decision, .completedAt].map(OutputColumn.field)
+                        lines = OutputLineFormat(
+                            format: lines.format, columns: lines.columns + extra.filter { !lines.columns.contains($0) },
+                            escapeFormulas: lines.escapeFormulas, inputPaths: inputPaths)
+                    }
+                    var spool: OutputSpool?
+                    if let runID, mode == .all {
+                        let existing = try OutputSpool(beside: ledgerFile ?? target, lines: lines)
+                        try RunReplay(job: job, ledger: view, runID: runID).existingRows(into: existing)
+                        spool = existing
+                    }
+                    let files = ResultFiles(ledger: view, scope: scope, inputPaths: inputPaths, spool: spool)
+                    return (try files.writeOutput(to: target, lines: lines, include: mode), target, runID)
                 }
-                let jobOutput = job.expand(job.outputPath, runID: runID, now: now)
-                // A follow-up list never replaces the mail-merge file: out.csv gives out.open.csv.
-                let target = output ?? selection?.status.map { Self.path(jobOutput, tagged: $0.rawValue) } ?? jobOutput
-                // A run's rows that already had a session are not kept row by row: its inputs
-                // are read again.
-                let inputPaths = try runID.map { try view.inputPaths(runID: $0) } ?? []
-                // Never over the files of a run: the exported run's and the last run's inputs, the
-                // job's rejects file, and (for a list other than the run's own output) the
-                // mail-merge file.
-                let lastInputs = try view.lastRunID(job: nil).map { try view.inputPaths(runID: $0) } ?? []
-                let runFiles =
-                    (inputPaths + lastInputs).filter { $0 != "-" }.map { PathCollisions.File("input", $0) }
-                    + [PathCollisions.File("rejects file", job.expand(job.rejectsPath, runID: runID, now: now))]
-                    + (selection == nil ? [] : [PathCollisions.File("mail-merge file", jobOutput)])
-                try PathCollisions(
-                    reads: PathCollisions.reads(of: job, jobFile: jobFile, ledgerPath: path) + runFiles,
-                    writes: [PathCollisions.File("output", target)]
-                ).check()
-                var lines = OutputLineFormat(job: job, inputPaths: inputPaths)
-                if selection?.status != nil {
-                    // A follow-up list says what became of each session.
-                    let extra = [OutputField.sessionStatus, .decision, .completedAt].map(OutputColumn.field)
-                    lines = OutputLineFormat(
-                        format: lines.format, columns: lines.columns + extra.filter { !lines.columns.contains($0) },
-                        escapeFormulas: lines.escapeFormulas, inputPaths: inputPaths)
-                }
-                var spool: OutputSpool?
-                if let runID, mode == .all {
-                    let existing = try OutputSpool(besideLedger: path, lines: lines)
-                    try RunReplay(job: job, ledger: view, runID: runID).existingRows(into: existing)
-                    spool = existing
-                }
-                let files = ResultFiles(ledger: view, scope: scope, inputPaths: inputPaths, spool: spool)
-                return (try files.writeOutput(to: target, lines: lines, include: mode), target, runID)
             }
             let what =
                 runID.map { " from run \($0)" } ?? status.map { " (\($0.rawValue) sessions)" } ?? " (every session)"

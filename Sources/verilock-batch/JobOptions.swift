@@ -15,7 +15,7 @@ struct JobOptions: ParsableArguments {
     @Option(name: .customLong("profile-id"), help: "The verification profile (UUID).")
     var profileID: String?
 
-    @Option(name: .long, help: "The ledger file (SQLite).")
+    @Option(name: .long, help: "The ledger: a file (SQLite), or a postgresql:// URL.")
     var ledger: String?
 
     @Option(name: .long, help: "The output (mail-merge) file.")

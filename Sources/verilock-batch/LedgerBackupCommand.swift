@@ -26,14 +26,17 @@ struct LedgerBackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (_, source) = try await LedgerOptions.openLedger(
+            let (_, access) = try await LedgerOptions.openLedger(
                 job: ledger == nil ? paths[0] : nil, ledger: ledger, now: Date())
             let target = paths[paths.count - 1]
-            try PathCollisions(
-                reads: PathCollisions.ledger(source.location), writes: [PathCollisions.File("backup", target)]
-            ).check()
-            try await source.backup(to: target)
-            printError("backed up \(source.location) to \(target)")
+            let location = try await access.use { source in
+                try PathCollisions(
+                    reads: access.file.map(PathCollisions.ledger) ?? [], writes: [PathCollisions.File("backup", target)]
+                ).check()
+                try await source.backup(to: target)
+                return source.location
+            }
+            printError("backed up \(location) to \(target)")
         } catch {
             printError("error: \(error.localizedDescription)")
             throw ExitCode(ExitStatus(for: error).rawValue)

@@ -17,8 +17,8 @@ struct LedgerCheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let (_, ledger) = try await ledgerOptions.openLedger(now: Date())
-            let check = try await ledger.check()
+            let (_, access) = try await ledgerOptions.openLedger(now: Date())
+            let check = try await access.use { ledger in try await ledger.check() }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

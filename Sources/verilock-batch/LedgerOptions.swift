@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import VerilockBatch
 
 /// Which ledger a command reads: the job's, or the one `--ledger` names.
@@ -7,7 +8,7 @@ struct LedgerOptions: ParsableArguments {
     @Argument(help: "The job file (YAML); its ledger is read.")
     var job: String?
 
-    @Option(name: .long, help: "The ledger file, instead of a job's.")
+    @Option(name: .long, help: "The ledger (a file, or a postgresql:// URL), instead of a job's.")
     var ledger: String?
 
     func validate() throws {
@@ -25,17 +26,22 @@ struct LedgerOptions: ParsableArguments {
         return try JobLoader.load(path: job, overrides: overrides, forRun: false)
     }
 
-    /// The job and its ledger, which must exist: reading commands never create one.
-    func openLedger(now: Date) async throws -> (JobConfiguration, any Ledger) {
-        try await Self.openLedger(job: job, ledger: ledger, now: now)
+    /// The job and its ledger, which must exist: reading commands never create one. The caller
+    /// closes it.
+    func openLedger(now: Date, use: LedgerAccess.Use = .read) async throws -> (JobConfiguration, LedgerAccess) {
+        try await Self.openLedger(job: job, ledger: ledger, now: now, use: use)
     }
 
-    static func openLedger(job: String?, ledger: String?, now: Date) async throws -> (JobConfiguration, any Ledger) {
+    static func openLedger(job: String?, ledger: String?, now: Date, use: LedgerAccess.Use = .read) async throws
+        -> (JobConfiguration, LedgerAccess)
+    {
         let job = try load(job: job, ledger: ledger)
-        let path = job.expand(job.ledgerPath, runID: nil, now: now)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw LedgerError.cannotOpen(path: path, reason: "no such file: no run has used this ledger yet")
+        guard LedgerAccess.exists(for: job, now: now) else {
+            throw LedgerError.cannotOpen(
+                path: job.expand(job.ledgerPath, runID: nil, now: now),
+                reason: "no such file: no run has used this ledger yet")
         }
-        return (job, try await SQLiteLedger.open(path: path))
+        let logger = Logger(label: "verilock-batch")
+        return (job, try await LedgerAccess.open(job: job, use: use, now: now, logger: logger))
     }
 }

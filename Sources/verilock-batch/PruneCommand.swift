@@ -24,12 +24,10 @@ struct PruneCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let now = Date()
-            let job = try ledgerOptions.load()
-            let path = job.expand(job.ledgerPath, runID: nil, now: now)
-            let lock = try LedgerLock(ledgerPath: path, now: now)
-            defer { lock.unlock() }
-            let (_, ledger) = try await ledgerOptions.openLedger(now: now)
-            let report = try await ledger.prune(retention: job.retention, now: now, dryRun: dryRun)
+            let (job, access) = try await ledgerOptions.openLedger(now: now, use: dryRun ? .read : .write)
+            let report = try await access.use { ledger in
+                try await ledger.prune(retention: job.retention, now: now, dryRun: dryRun)
+            }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

@@ -69,7 +69,7 @@ struct RunCommand: AsyncParsableCommand {
         if let report {
             try PathCollisions(
                 reads: PathCollisions.reads(
-                    of: job, jobFile: options.job, ledgerPath: job.expand(job.ledgerPath, runID: nil, now: Date())),
+                    of: job, jobFile: options.job, ledgerPath: LedgerAccess.file(of: job, now: Date())),
                 writes: [PathCollisions.File("report", report)]
             ).check()
         }
@@ -110,7 +110,7 @@ struct RunCommand: AsyncParsableCommand {
         let result: Result<RunReport, any Error>
         do {
             // A ledger no run has used yet holds no session to sync.
-            if sync && FileManager.default.fileExists(atPath: job.expand(job.ledgerPath, runID: nil, now: Date())) {
+            if sync && LedgerAccess.exists(for: job, now: Date()) {
                 let synced = try await SyncRunner(
                     job: job, api: connection.api, clock: ContinuousClock(), control: control,
                     secrets: [connection.key], logger: logger

@@ -19,10 +19,14 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let now = Date()
-            let (job, ledger) = try await ledgerOptions.openLedger(now: now)
-            var status = try await ledger.status(now: now)
-            if ledgerOptions.job != nil {
-                status.nextPrune = try await ledger.prune(retention: job.retention, now: now, dryRun: true)
+            let (job, access) = try await ledgerOptions.openLedger(now: now)
+            let withJob = ledgerOptions.job != nil
+            let status = try await access.use { ledger in
+                var status = try await ledger.status(now: now)
+                if withJob {
+                    status.nextPrune = try await ledger.prune(retention: job.retention, now: now, dryRun: true)
+                }
+                return status
             }
             if json {
                 print(String(decoding: try status.jsonBytes(), as: UTF8.self))

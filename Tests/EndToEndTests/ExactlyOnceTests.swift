@@ -13,12 +13,16 @@ struct ExactlyOnceTests {
     struct Scenario {
         let folder = NSTemporaryDirectory() + "verilock-once-" + UUID().uuidString
         let rows: Int
+        /// The job's `ledger`: a file in the folder, or a fresh PostgreSQL database.
+        let ledger: String
 
         /// - Parameter settlement: `unknown_outcome`; nil leaves it to the default.
         init(
-            rows: Int, settlement: String? = "idempotency-key", timeout: String = "5s", concurrency: Int = 8
+            rows: Int, settlement: String? = "idempotency-key", timeout: String = "5s", concurrency: Int = 8,
+            backend: LedgerKind = .sqlite
         ) throws {
             self.rows = rows
+            ledger = try backend.freshLedger()
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let text =
                 "external_id,applicant_email\n"
@@ -39,7 +43,7 @@ struct ExactlyOnceTests {
                 \(settlement.map { "  unknown_outcome: \($0)" } ?? "")
                 policy:
                   retry_failed: changed
-                ledger: state/ledger.sqlite
+                ledger: \(ledger)
                 output:
                   file: out/output.csv
                 rejects: out/rejects.csv
@@ -68,6 +72,9 @@ struct ExactlyOnceTests {
         }
 
         var expectedIDs: [String] { (1...rows).map { "x-\($0)" } }
+
+        /// The ledger as `--ledger` names it from any folder.
+        var ledgerArgument: String { ledger.hasPrefix("postgresql://") ? ledger : folder + "/" + ledger }
 
         func remove() { try? FileManager.default.removeItem(atPath: folder) }
     }
@@ -130,10 +137,10 @@ struct ExactlyOnceTests {
         #expect(stats.sessionsCreated == 200)
     }
 
-    @Test("SIGKILL at random moments, then a rerun: zero duplicates, zero lost rows")
-    func killedAndResumed() async throws {
+    @Test("SIGKILL at random moments, then a rerun: zero duplicates, zero lost rows", arguments: LedgerKind.available)
+    func killedAndResumed(backend: LedgerKind) async throws {
         let simulator = try await Self.simulator(latency: 30)
-        let scenario = try Scenario(rows: 300, concurrency: 4)
+        let scenario = try Scenario(rows: 300, concurrency: 4, backend: backend)
         defer { scenario.remove() }
         // Kill points, in requests after the last kill: fixed, so a failure replays the same way.
         let killAfter = [37, 8, 50, 21]
@@ -161,7 +168,7 @@ struct ExactlyOnceTests {
         #expect(stats.duplicates.isEmpty)
         let lost = try scenario.expectedIDs.count - scenario.outputIDs.count
         print(
-            "kill: rows 300, kills \(kills), requests \(stats.requests), replays \(stats.idempotentReplays), "
+            "kill (\(backend.rawValue)): rows 300, kills \(kills), requests \(stats.requests), replays \(stats.idempotentReplays), "
                 + "sessions \(stats.sessionsCreated), duplicates \(stats.duplicates.count), "
                 + "lost \(lost)")
     }
@@ -182,7 +189,7 @@ struct ExactlyOnceTests {
         #expect(result.exitCode == 128 + signals[0], "stderr: \(result.stderr)")
         #expect(result.stderr.contains("run the same command again to continue"))
         #expect(!result.stderr.contains("exiting at once"))
-        let recorded = try await BinaryRunner.run(["status", "--ledger", scenario.folder + "/state/ledger.sqlite"])
+        let recorded = try await BinaryRunner.run(["status", "--ledger", scenario.ledgerArgument])
         #expect(recorded.stdout.contains("exit \(result.exitCode)"), "status: \(recorded.stdout)")
         let done = try scenario.outputIDs
         let createdSoFar = try await simulator.stats().sessionsCreated
@@ -199,11 +206,13 @@ struct ExactlyOnceTests {
         #expect(stats.duplicates.isEmpty)
     }
 
-    @Test("two runs on one ledger: the second exits 75 at once, naming the holder, and sends nothing")
-    func secondRunLocked() async throws {
+    @Test(
+        "two runs on one ledger: the second exits 75 at once, naming the holder, and sends nothing",
+        arguments: LedgerKind.available)
+    func secondRunLocked(backend: LedgerKind) async throws {
         let slow = try await Self.simulator(latency: 200)
         let other = try await Self.simulator()
-        let scenario = try Scenario(rows: 100, concurrency: 1)
+        let scenario = try Scenario(rows: 100, concurrency: 1, backend: backend)
         defer { scenario.remove() }
         let first = try scenario.start(slow)
         let sending = try await eventually { try await slow.stats().requests > 0 || first.hasExited }
@@ -222,5 +231,49 @@ struct ExactlyOnceTests {
         #expect(otherStats.requests == 0)
         #expect(firstStillRunning, "the second run waited for the first to finish")
         #expect(firstResult.exitCode == SIGKILL, "stderr: \(firstResult.stderr)")
+    }
+
+    @Test(
+        "two shards of one job on one PostgreSQL ledger, from two processes at once: every row once, one status for both; a second run of a shard exits 75",
+        .enabled(if: LedgerKind.serverURL != nil))
+    func shardsShareAPostgresLedger() async throws {
+        let simulator = try await Self.simulator(latency: 40)
+        let scenario = try Scenario(rows: 200, concurrency: 2, backend: .postgres)
+        defer { scenario.remove() }
+        func shard(_ index: Int) throws -> BinaryRunner {
+            try BinaryRunner(
+                scenario.arguments(simulator) + [
+                    "--shard", "\(index)/2", "--output", scenario.folder + "/out/shard-\(index).csv",
+                    "--rejects", scenario.folder + "/out/shard-\(index).rejects.csv",
+                ],
+                environment: ["VERILOCK_API_KEY": Self.key])
+        }
+        let first = try shard(1)
+        let second = try shard(2)
+        let bothSending = try await eventually {
+            try await simulator.stats().requests >= 10 || first.hasExited || second.hasExited
+        }
+        #expect(bothSending)
+        let again = try await shard(1).wait()
+        let (one, two) = (try await first.wait(), try await second.wait())
+        let stats = try await simulator.stats()
+        await simulator.stop()
+        #expect(again.exitCode == 75, "stderr: \(again.stderr)")
+        #expect(again.stderr.contains("shard 1/2: pid \(first.pid)"), "stderr: \(again.stderr)")
+        #expect(one.exitCode == 0 && two.exitCode == 0, "stderr: \(one.stderr) \(two.stderr)")
+        func ids(_ index: Int) throws -> [String] {
+            let text = try String(contentsOfFile: scenario.folder + "/out/shard-\(index).csv", encoding: .utf8)
+            return text.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
+        }
+        let (ones, twos) = (try ids(1), try ids(2))
+        #expect(!ones.isEmpty && !twos.isEmpty)
+        #expect(Set(ones).isDisjoint(with: twos))
+        #expect(Set(ones + twos) == Set(scenario.expectedIDs) && ones.count + twos.count == 200)
+        #expect(stats.sessionsCreated == 200 && stats.duplicates.isEmpty)
+        let status = try await BinaryRunner.run(["status", "--ledger", scenario.ledger, "--json"])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any], "\(status.stderr)")
+        #expect((json["applicants"] as? [String: Int])?["created"] == 200)
+        #expect((json["runs"] as? [Any])?.count == 2)
     }
 }

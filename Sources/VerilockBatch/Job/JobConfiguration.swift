@@ -19,8 +19,10 @@ public struct JobConfiguration: Sendable, Equatable {
     public var template = SessionTemplate(profileID: "")
     /// API settings.
     public var api = APISettings()
-    /// The ledger's path.
+    /// The ledger: a file path (SQLite), or a `postgresql://` URL (``PostgresLedgerURL``).
     public var ledgerPath = "state/{job}.sqlite"
+    /// A file holding the PostgreSQL ledger's password (job key `ledger_password_file`).
+    public var ledgerPasswordFile: String?
     /// The output path (may hold `{job}`, `{date}`, `{run}`).
     public var outputPath = "out/{job}-{date}.csv"
     /// The output format.

@@ -3,7 +3,9 @@ import Yams
 
 /// Reads a job file (YAML, strictly), applies the flags, and checks every value.
 public enum JobLoader {
-    static let topKeys = ["name", "input", "session", "api", "ledger", "output", "rejects", "policy", "retention"]
+    static let topKeys = [
+        "name", "input", "session", "api", "ledger", "ledger_password_file", "output", "rejects", "policy", "retention",
+    ]
     static let inputKeys = ["files", "format", "delimiter", "encoding", "columns", "metadata_columns"]
     static let sessionKeys = ["profile_id", "redirect_url", "expires_in", "metadata"]
     static let apiKeys = [
@@ -43,7 +45,8 @@ public enum JobLoader {
             job.name = PathName.deletingExtension(PathName.lastComponent(of: path))
             try apply(yaml: text, file: path, to: &job)
             job.inputs = job.inputs.map { resolve($0, base: base) }
-            job.ledgerPath = resolve(job.ledgerPath, base: base)
+            if !PostgresLedgerURL.isPostgres(job.ledgerPath) { job.ledgerPath = resolve(job.ledgerPath, base: base) }
+            job.ledgerPasswordFile = job.ledgerPasswordFile.map { resolve($0, base: base) }
             job.outputPath = resolve(job.outputPath, base: base)
             job.rejectsPath = resolve(job.rejectsPath, base: base)
             job.api.keyFile = job.api.keyFile.map { resolve($0, base: base) }
@@ -61,6 +64,21 @@ public enum JobLoader {
     /// Refuses a ledger path that changes with the date or the run: each new ledger would forget
     /// everyone who already has a session, and send them a second one.
     static func checkLedgerPath(_ path: String, file: String) throws(JobError) {
+        for placeholder in ["{date}", "{run}"] where path.contains(placeholder) {
+            throw .invalidValue(
+                path: file, line: nil, key: "ledger",
+                message: "\(placeholder) makes a new ledger for each \(placeholder == "{date}" ? "day" : "run"), which "
+                    + "forgets everyone who already has a session and sends them another: use one fixed path "
+                    + "(such as state/{job}.sqlite)")
+        }
+        if PostgresLedgerURL.isPostgres(path) {
+            do {
+                _ = try PostgresLedgerURL(parsing: path)
+            } catch {
+                throw .invalidValue(path: file, line: nil, key: "ledger", message: error.description)
+            }
+            return
+        }
         var isDirectory: ObjCBool = false
         let last = PathName.lastComponent(of: path)
         if path.hasSuffix("/") || last.isEmpty || last == "." || last == ".."
@@ -68,13 +86,6 @@ public enum JobLoader {
         {
             throw .invalidValue(
                 path: file, line: nil, key: "ledger", message: "\(path) is a folder: name the ledger file")
-        }
-        for placeholder in ["{date}", "{run}"] where path.contains(placeholder) {
-            throw .invalidValue(
-                path: file, line: nil, key: "ledger",
-                message: "\(placeholder) makes a new ledger for each \(placeholder == "{date}" ? "day" : "run"), which "
-                    + "forgets everyone who already has a session and sends them another: use one fixed path "
-                    + "(such as state/{job}.sqlite)")
         }
     }
 
@@ -283,6 +294,7 @@ public enum JobLoader {
             }
         }
         if let value = try top.string("ledger") { job.ledgerPath = value }
+        if let value = try top.string("ledger_password_file") { job.ledgerPasswordFile = value }
         if let output = try top.mapping("output", allowed: outputKeys) {
             if let value = try output.string("file") { job.outputPath = value }
             if let value = try output.choice("format", OutputFormat.self) { job.outputFormat = value }

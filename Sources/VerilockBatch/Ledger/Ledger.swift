@@ -32,8 +32,10 @@ public protocol Ledger: Sendable {
         job: String, now: Date, _ body: @escaping @Sendable (any LedgerPlanning, Int64) throws -> T
     ) async throws -> T
 
-    /// Up to `limit` pending creates after `rowID`, in the order their intents were recorded.
-    func pendingCreates(after rowID: Int64, limit: Int) async throws -> [PendingCreate]
+    /// Up to `limit` pending creates after `rowID`, in the order their intents were recorded;
+    /// only those run `runID` claimed, when given (a run sends its own: on a shared ledger,
+    /// another shard's are that shard's to send).
+    func pendingCreates(claimedBy runID: Int64?, after rowID: Int64, limit: Int) async throws -> [PendingCreate]
 
     /// Marks a pending create as attempted at `date`, just before its request leaves.
     func markAttempted(_ create: PendingCreate, at date: Date) async throws
@@ -77,6 +79,11 @@ public protocol Ledger: Sendable {
 }
 
 extension Ledger {
+    /// Up to `limit` pending creates after `rowID`, whichever run claimed them.
+    public func pendingCreates(after rowID: Int64, limit: Int) async throws -> [PendingCreate] {
+        try await pendingCreates(claimedBy: nil, after: rowID, limit: limit)
+    }
+
     /// Records the outcomes of sent creates, none of which arrived expired.
     public func record(_ outcomes: [(PendingCreate, SendOutcome)], runID: Int64, now: Date) async throws {
         try await record(outcomes, expired: [], runID: runID, now: now)

@@ -27,9 +27,10 @@ public protocol LedgerPlanning {
 
     /// Records, after this run's input rows, a row for every applicant not in this run's input
     /// who must be in its files: a create still pending, and a session made by a run that died
-    /// before it wrote its output. Returns how many rows were carried over, and how many of them
-    /// are pending creates to send.
-    func recordCarriedOver(firstSeq: Int64, firstFileIndex: Int) throws -> (rows: Int, pending: Int)
+    /// before it wrote its output; of `shard`'s applicants only, for a sharded run, and never
+    /// one a run still going on another connection holds. Returns how many rows were carried
+    /// over, and how many of them are pending creates to send.
+    func recordCarriedOver(firstSeq: Int64, firstFileIndex: Int, shard: Shard?) throws -> (rows: Int, pending: Int)
 
     /// The rows of this run that are rejected so far, in input order (for a dry run).
     func forEachPlannedReject(_ body: (RejectRow) throws -> Void) throws

@@ -7,9 +7,13 @@ struct LedgerRuns {
 
     /// Records the start of a run of `job` and its inputs; returns the run's id.
     func start(job: String, inputs: [(path: String, size: Int64?)], simulated: Bool, now: Date) throws -> Int64 {
+        let connection = sql.dialect.runConnection
         guard
             let runID = try sql.row(
-                "INSERT INTO run (job, started_at, host, pid, simulated) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                """
+                INSERT INTO run (job, started_at, host, pid, simulated\(connection.map { ", " + $0.column } ?? ""))
+                VALUES (?, ?, ?, ?, ?\(connection.map { ", " + $0.value } ?? "")) RETURNING id
+                """,
                 [job, Timestamp.string(now), ProcessInfo.processInfo.hostName, Int(getpid()), simulated]
             )?.int64(0)
         else {

@@ -36,6 +36,33 @@ public enum LedgerDialect: Sendable, Equatable {
     case sqlite
     case postgres
 
+    /// The column and value that record which connection a run started on, so that other runs
+    /// can tell it is still going (PostgreSQL, where runs of other shards and jobs share the
+    /// ledger); nil for SQLite, where the ledger's lock lets one run at a time.
+    var runConnection: (column: String, value: String)? {
+        switch self {
+        case .sqlite: nil
+        case .postgres:
+            (
+                "backend",
+                "(SELECT pid || '@' || extract(epoch FROM backend_start) FROM pg_stat_activity WHERE pid = pg_backend_pid())"
+            )
+        }
+    }
+
+    /// The condition that the run `alias` is still going, on another connection (see
+    /// ``runConnection``); never true for SQLite.
+    func isLive(run alias: String) -> String {
+        switch self {
+        case .sqlite: "1 = 0"
+        case .postgres:
+            """
+            (\(alias).finished_at IS NULL AND EXISTS (SELECT 1 FROM pg_stat_activity s
+                WHERE s.pid || '@' || extract(epoch FROM s.backend_start) = \(alias).backend))
+            """
+        }
+    }
+
     /// An aggregate joining the texts of `expression` with `separator` (a literal).
     func joined(_ expression: String, separator: String) -> String {
         switch self {

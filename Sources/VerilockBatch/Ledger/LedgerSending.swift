@@ -6,17 +6,21 @@ import Foundation
 struct LedgerSending {
     let sql: any LedgerSQL
 
-    /// Up to `limit` pending creates after `rowID`, in the order their intents were recorded.
-    func pendingCreates(after rowID: Int64, limit: Int) throws -> [PendingCreate] {
+    /// Up to `limit` pending creates after `rowID` (of those run `runID` claimed, when given),
+    /// in the order their intents were recorded.
+    func pendingCreates(claimedBy runID: Int64?, after rowID: Int64, limit: Int) throws -> [PendingCreate] {
         let known = sql.dialect.joined("id", separator: " ")
+        let claimed =
+            runID == nil
+            ? "" : "AND EXISTS (SELECT 1 FROM applicant a WHERE a.external_id = p.external_id AND a.run_id = ?)"
         return try sql.rows(
             """
-            SELECT seq, external_id, idempotency_key, request_body, generation, attempted,
-                (SELECT \(known) FROM session WHERE session.external_id = pending_create.external_id),
-                attempted_epoch, unsettled_runs
-            FROM pending_create WHERE seq > ? ORDER BY seq LIMIT ?
+            SELECT p.seq, p.external_id, p.idempotency_key, p.request_body, p.generation, p.attempted,
+                (SELECT \(known) FROM session WHERE session.external_id = p.external_id),
+                p.attempted_epoch, p.unsettled_runs
+            FROM pending_create p WHERE p.seq > ? \(claimed) ORDER BY p.seq LIMIT ?
             """,
-            [rowID, limit]
+            [rowID] + (runID.map { [$0] } ?? []) + [limit]
         ).map { row in
             PendingCreate(
                 rowID: row.int64(0) ?? 0,

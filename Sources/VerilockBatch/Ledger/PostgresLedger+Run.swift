@@ -49,9 +49,14 @@ extension PostgresLedger {
         try await onQueue { session in try session.snapshot { try body(PostgresReading(session: session)) } }
     }
 
-    /// Up to `limit` pending creates after `rowID`, in the order their intents were recorded.
-    public func pendingCreates(after rowID: Int64, limit: Int) async throws -> [PendingCreate] {
-        try await onQueue { session in try LedgerSending(sql: session).pendingCreates(after: rowID, limit: limit) }
+    /// Up to `limit` pending creates after `rowID` (of run `runID`, when given), in the order
+    /// their intents were recorded.
+    public func pendingCreates(claimedBy runID: Int64?, after rowID: Int64, limit: Int) async throws
+        -> [PendingCreate]
+    {
+        try await onQueue { session in
+            try LedgerSending(sql: session).pendingCreates(claimedBy: runID, after: rowID, limit: limit)
+        }
     }
 
     /// Marks a pending create as attempted at `date`, committed before its request leaves.

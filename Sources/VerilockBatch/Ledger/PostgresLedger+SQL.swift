@@ -21,7 +21,7 @@ extension PostgresLedger.Session: LedgerSQL {
         } catch let error as LedgerError {
             throw error
         } catch {
-            throw LedgerError.database(path: location, reason: PostgresLedger.reason(error))
+            throw PostgresLedger.ledgerError(error, location: location)
         }
     }
 

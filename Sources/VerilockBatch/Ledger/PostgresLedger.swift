@@ -28,8 +28,10 @@ public final class PostgresLedger: @unchecked Sendable {
     /// Connects to the ledger at `url` with `password` (nil: none) and brings its schema up to
     /// date. Throws ``LedgerError/cannotOpen(path:reason:)`` when the server cannot be reached
     /// or refuses the login, ``LedgerError/tooNew(path:version:known:)`` for a schema newer
-    /// than this tool's.
-    public static func open(url: PostgresLedgerURL, password: String?, logger: Logger) async throws -> PostgresLedger {
+    /// than this tool's. The driver logs nothing: its debug log would hold the rows' values,
+    /// personal data among them; what goes wrong comes back as the error.
+    public static func open(url: PostgresLedgerURL, password: String?) async throws -> PostgresLedger {
+        let logger = Logger(label: "verilock-batch.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
         var configuration = PostgresConnection.Configuration(
             host: url.host, port: url.port, username: url.user, password: password, database: url.database,
             tls: try tls(for: url))
@@ -52,8 +54,12 @@ public final class PostgresLedger: @unchecked Sendable {
         return ledger
     }
 
-    /// Closes the connection, releasing any lock it holds.
+    /// Releases the locks this connection holds (at once, and its holder rows), then closes it.
     public func close() async {
+        _ = try? await onQueue { session in
+            try session.rows("DELETE FROM ledger_holder WHERE backend_pid = pg_backend_pid()")
+            try session.rows("SELECT pg_advisory_unlock_all()")
+        }
         try? await connection.close()
     }
 
@@ -99,6 +105,17 @@ public final class PostgresLedger: @unchecked Sendable {
         return "\(error)"
     }
 
+    /// `error` from the server or the connection as a ``LedgerError``: a lost connection is
+    /// ``LedgerError/unreachable(path:reason:)``, anything else ``LedgerError/database(path:reason:)``.
+    static func ledgerError(_ error: any Error, location: String) -> LedgerError {
+        if let error = error as? PSQLError,
+            [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(error.code)
+        {
+            return .unreachable(path: location, reason: reason(error))
+        }
+        return .database(path: location, reason: reason(error))
+    }
+
     // MARK: Running on the ledger's queue
 
     /// Runs `body` on the ledger's queue with a synchronous view of the connection.
@@ -121,7 +138,7 @@ public final class PostgresLedger: @unchecked Sendable {
             do {
                 return Array(try connection.query(query, logger: logger).wait().rows)
             } catch {
-                throw LedgerError.database(path: location, reason: PostgresLedger.reason(error))
+                throw PostgresLedger.ledgerError(error, location: location)
             }
         }
 

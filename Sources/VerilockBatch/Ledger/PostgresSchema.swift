@@ -50,7 +50,8 @@ enum PostgresSchema {
             counts TEXT,
             host TEXT NOT NULL,
             pid BIGINT NOT NULL,
-            simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1))
+            simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1)),
+            backend TEXT
         );
         CREATE TABLE run_input (
             run_id BIGINT NOT NULL REFERENCES run(id),

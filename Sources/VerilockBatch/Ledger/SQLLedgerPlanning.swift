@@ -10,10 +10,17 @@ protocol SQLLedgerPlanning: LedgerPlanning {
 }
 
 extension SQLLedgerPlanning {
+    /// Runs that died (or could not write their files) before their output was written; a run
+    /// still going on another connection (another shard or job sharing a database ledger) is
+    /// not among them.
     func undeliveredRuns() throws -> Set<Int64> {
         Set(
             try sql.rows(
-                "SELECT id FROM run WHERE (finished_at IS NULL OR exit_code = 73) AND id <> ?", [runID]
+                """
+                SELECT id FROM run WHERE (finished_at IS NULL OR exit_code = 73) AND id <> ?
+                    AND NOT \(sql.dialect.isLive(run: "run"))
+                """,
+                [runID]
             ).compactMap { $0.int64(0) })
     }
 
@@ -201,7 +208,7 @@ extension SQLLedgerPlanning {
             [sha256, rows, existing, runID, fileIndex])
     }
 
-    func recordCarriedOver(firstSeq: Int64, firstFileIndex: Int) throws -> (rows: Int, pending: Int) {
+    func recordCarriedOver(firstSeq: Int64, firstFileIndex: Int, shard: Shard?) throws -> (rows: Int, pending: Int) {
         let unfinished = try undeliveredRuns().sorted()
         let undelivered =
             unfinished.isEmpty
@@ -217,9 +224,12 @@ extension SQLLedgerPlanning {
             WHERE (a.state = 'pending' OR \(undelivered)) AND NOT EXISTS (
                 SELECT 1 FROM run_row r WHERE r.run_id = ? AND r.external_id = a.external_id
                     AND r.outcome NOT IN ('invalid', 'duplicate'))
+                AND NOT EXISTS (SELECT 1 FROM run lr WHERE lr.id = a.run_id AND lr.id <> ?
+                    AND \(sql.dialect.isLive(run: "lr")))
             ORDER BY a.rowid
             """,
-            [runID])
+            [runID, runID]
+        ).filter { orphan in shard.map { $0.contains(orphan.text(0) ?? "") } ?? true }
         var fileIndexes: [String: Int] = [:]
         for (offset, orphan) in orphans.enumerated() {
             let externalID = orphan.text(0) ?? ""

@@ -2,11 +2,15 @@ import Foundation
 import GRDB
 
 extension SQLiteLedger {
-    /// Up to `limit` pending creates after `rowID`, in the order their intents were recorded.
-    public func pendingCreates(after rowID: Int64, limit: Int) async throws -> [PendingCreate] {
+    /// Up to `limit` pending creates after `rowID` (of run `runID`, when given), in the order
+    /// their intents were recorded.
+    public func pendingCreates(claimedBy runID: Int64?, after rowID: Int64, limit: Int) async throws
+        -> [PendingCreate]
+    {
         let path = self.path
         return try await readSuspending { db in
-            try LedgerSending(sql: SQLiteSQL(db: db, location: path)).pendingCreates(after: rowID, limit: limit)
+            try LedgerSending(sql: SQLiteSQL(db: db, location: path)).pendingCreates(
+                claimedBy: runID, after: rowID, limit: limit)
         }
     }
 

@@ -40,9 +40,9 @@ public struct PathCollisions: Sendable {
 
     /// What a command that writes from a ledger (`export`) must not overwrite: the job's inputs
     /// (globs expanded where they match), the job file, the key file and the ledger's files.
-    public static func reads(of job: JobConfiguration, jobFile: String?, ledgerPath: String) -> [File] {
+    public static func reads(of job: JobConfiguration, jobFile: String?, ledgerPath: String?) -> [File] {
         let inputs = (try? InputStage.expandInputs(job.inputs)) ?? job.inputs
-        return inputs.filter { $0 != "-" }.map { File("input", $0) } + ledger(ledgerPath)
+        return inputs.filter { $0 != "-" }.map { File("input", $0) } + (ledgerPath.map(ledger) ?? [])
             + (jobFile.map { [File("job file", $0)] } ?? [])
             + (job.api.keyFile.map { [File("API key file", $0)] } ?? [])
     }

@@ -72,17 +72,20 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
     public func run() async throws -> RunReport {
         let started = now()
         let startInstant = clock.now
-        let ledgerPath = job.expand(job.ledgerPath, runID: nil, now: started)
-        let lock = try LedgerLock(ledgerPath: ledgerPath, now: started)
-        defer { lock.unlock() }
         let paths = try InputStage.expandInputs(job.inputs)
-        let ledger: any Ledger = try await SQLiteLedger.open(path: ledgerPath, onCallerThread: ledgerOnCallerThread)
-        if let mode = PrivateFiles.exposedMode(of: ledgerPath) {
-            let octal = String(mode, radix: 8)
-            logger.warning(
-                "the ledger is readable by others (mode \(octal)): it holds personal data and session tokens; chmod 600 it",
-                metadata: ["ledger": "\(ledgerPath)"])
+        let access = try await LedgerAccess.open(
+            job: job, use: .write, now: started, onCallerThread: ledgerOnCallerThread, logger: logger)
+        return try await access.use { ledger in
+            try await run(
+                ledger: ledger, ledgerFile: access.file, paths: paths, started: started, startInstant: startInstant)
         }
+    }
+
+    /// The run, on its opened and locked ledger (whose file, for an SQLite ledger, is
+    /// `ledgerFile`).
+    private func run(
+        ledger: any Ledger, ledgerFile: String?, paths: [String], started: Date, startInstant: C.Instant
+    ) async throws -> RunReport {
         let sizes = paths.map { path -> (path: String, size: Int64?) in
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
             return (path, path == "-" ? nil : size)
@@ -93,7 +96,7 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
         let rejectsPath = job.expand(job.rejectsPath, runID: runID, now: started)
         do {
             try PathCollisions(
-                reads: paths.map { PathCollisions.File("input", $0) } + PathCollisions.ledger(ledgerPath)
+                reads: paths.map { PathCollisions.File("input", $0) } + (ledgerFile.map(PathCollisions.ledger) ?? [])
                     + otherFiles.reads,
                 writes: [PathCollisions.File("output", outputPath), PathCollisions.File("rejects file", rejectsPath)]
                     + otherFiles.writes
@@ -114,7 +117,9 @@ public struct BatchRunner<C: Clock>: Sendable where C.Duration == Duration {
             // Existing rows are written to the output only under `include: all`.
             spool =
                 job.include == .new
-                ? nil : try OutputSpool(besideLedger: ledgerPath, lines: OutputLineFormat(job: job, inputPaths: paths))
+                ? nil
+                : try OutputSpool(
+                    beside: ledgerFile ?? outputPath, lines: OutputLineFormat(job: job, inputPaths: paths))
             let stage = InputStage(job: job, runID: runID, now: started, control: control, logger: runLogger)
             let progress = self.progress
             planned = try await ledger.planRun(runID: runID) { planning in

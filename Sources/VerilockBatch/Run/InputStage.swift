@@ -137,7 +137,7 @@ struct InputStage {
         }
         try spooler?.finish()
         (counts.carriedOver, counts.carriedPending) = try planning.recordCarriedOver(
-            firstSeq: Int64(counts.rows), firstFileIndex: paths.count)
+            firstSeq: Int64(counts.rows), firstFileIndex: paths.count, shard: job.shard)
         progress(counts, bytesRead)
         return counts
     }

@@ -1,8 +1,9 @@
 import Foundation
 
 /// The output lines of a run's existing rows (nearly all of a nightly rerun), kept outside the
-/// ledger until the output file is written: a private file beside the ledger, unlinked as soon
-/// as it is made, so it vanishes with the process whatever happens.
+/// ledger until the output file is written: a private file beside the ledger file (beside the
+/// output for a database ledger), unlinked as soon as it is made, so it vanishes with the
+/// process whatever happens.
 ///
 /// Each row is formatted as it goes in (``OutputLineFormat``); during a run that happens on
 /// the thread of its ``SpoolWriter``, while the input is still being read. The spool keeps each
@@ -16,11 +17,13 @@ public final class OutputSpool: @unchecked Sendable {
     /// How many rows it holds.
     public private(set) var count = 0
 
-    /// Makes the spool beside `ledgerPath`, for lines written as `lines`.
-    public init(besideLedger ledgerPath: String, lines: OutputLineFormat) throws(FileWriteError) {
-        let directory = PathName.parent(of: ledgerPath)
+    /// Makes the spool beside the file at `path`, for lines written as `lines`.
+    public init(beside path: String, lines: OutputLineFormat) throws(FileWriteError) {
+        // Beside the output, its folder may not be there yet.
+        try? PrivateFiles.makeParentDirectories(of: path)
+        let directory = PathName.parent(of: path)
         let name =
-            "." + PathName.lastComponent(of: ledgerPath) + ".spool-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            "." + PathName.lastComponent(of: path) + ".spool-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let path = directory.isEmpty ? name : directory == "/" ? "/" + name : directory + "/" + name
         let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }

@@ -52,16 +52,15 @@ public struct RunPreview: Sendable, Equatable, Codable {
 
     /// Plans `job` against its ledger (or an empty one if it has none yet), then rolls back.
     public static func dryRun(job: JobConfiguration, now: Date = Date(), logger: Logger) async throws -> RunPreview {
-        let ledgerPath = job.expand(job.ledgerPath, runID: nil, now: now)
-        guard FileManager.default.fileExists(atPath: ledgerPath) else {
+        guard LedgerAccess.exists(for: job, now: now) else {
             return try await plan(job: job, ledger: try await SQLiteLedger.inMemory(), now: now, logger: logger) {
                 _, _ in
             }
         }
-        let lock = try LedgerLock(ledgerPath: ledgerPath, now: now)
-        defer { lock.unlock() }
-        return try await plan(job: job, ledger: try await SQLiteLedger.open(path: ledgerPath), now: now, logger: logger)
-        { _, _ in }
+        let access = try await LedgerAccess.open(job: job, use: .write, now: now, logger: logger)
+        return try await access.use { ledger in
+            try await plan(job: job, ledger: ledger, now: now, logger: logger) { _, _ in }
+        }
     }
 
     /// Checks every row of `job` against no ledger; calls `onReject` with each rejected row

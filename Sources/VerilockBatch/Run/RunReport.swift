@@ -120,7 +120,11 @@ public enum ExitStatus: Int32, Sendable {
         case let error as SyncFailed:
             self = ExitStatus(rawValue: error.report.exitCode) ?? .unavailable
         case let error as LedgerError:
-            if case .locked = error { self = .ledgerBusy } else { self = .cannotWrite }
+            switch error {
+            case .locked: self = .ledgerBusy
+            case .unreachable: self = .unavailable
+            case .cannotOpen, .database, .tooNew: self = .cannotWrite
+            }
         case is FileWriteError: self = .cannotWrite
         default: self = .cannotWrite
         }

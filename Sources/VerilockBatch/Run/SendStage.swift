@@ -88,7 +88,7 @@ struct SendStage<C: Clock>: Sendable where C.Duration == Duration {
         func nextPending() async throws -> PendingCreate? {
             if let reissue = reissues.popLast() { return reissue }
             if pendingPage.isEmpty && !exhausted {
-                let page = try await ledger.pendingCreates(after: lastRowID, limit: 512)
+                let page = try await ledger.pendingCreates(claimedBy: runID, after: lastRowID, limit: 512)
                 pendingPage = page.reversed()
                 if let last = page.last { lastRowID = last.rowID } else { exhausted = true }
             }

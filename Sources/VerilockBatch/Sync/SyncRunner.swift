@@ -49,13 +49,19 @@ public struct SyncRunner<C: Clock>: Sendable where C.Duration == Duration {
     public func run() async throws -> SyncReport {
         let started = now()
         let startInstant = clock.now
-        let ledgerPath = job.expand(job.ledgerPath, runID: nil, now: started)
-        guard FileManager.default.fileExists(atPath: ledgerPath) else {
-            throw LedgerError.cannotOpen(path: ledgerPath, reason: "no such file: no run has used this ledger yet")
+        guard LedgerAccess.exists(for: job, now: started) else {
+            throw LedgerError.cannotOpen(
+                path: job.expand(job.ledgerPath, runID: nil, now: started),
+                reason: "no such file: no run has used this ledger yet")
         }
-        let lock = try LedgerLock(ledgerPath: ledgerPath, now: started)
-        defer { lock.unlock() }
-        let ledger: any Ledger = try await SQLiteLedger.open(path: ledgerPath)
+        let access = try await LedgerAccess.open(job: job, use: .write, now: started, logger: logger)
+        return try await access.use { ledger in
+            try await sync(ledger: ledger, started: started, startInstant: startInstant)
+        }
+    }
+
+    /// The sync, on its opened and locked ledger.
+    private func sync(ledger: any Ledger, started: Date, startInstant: C.Instant) async throws -> SyncReport {
         var report = SyncReport()
         guard let open = try await ledger.openSessionsSummary() else {
             logger.info("every session in the ledger is final: nothing to sync")

@@ -108,7 +108,7 @@ struct LedgerContractTests {
         let (entries, carried) = try await ledger.planRun(runID: next) { planning in
             (
                 try planning.entries(for: ["b", "zzz", "a"]),
-                try planning.recordCarriedOver(firstSeq: 0, firstFileIndex: 1)
+                try planning.recordCarriedOver(firstSeq: 0, firstFileIndex: 1, shard: nil)
             )
         }
         #expect(entries[0]?.state == .failed && entries[0]?.failure?.code == "validation_error")

@@ -22,7 +22,7 @@ struct PostgresLedgerTests {
     func wrongPassword() async throws {
         let url = try await PostgresTestServer.freshDatabase()
         do {
-            _ = try await PostgresLedger.open(url: url, password: "not-the-password-42", logger: .init(label: "test"))
+            _ = try await PostgresLedger.open(url: url, password: "not-the-password-42")
             Issue.record("a wrong password was accepted")
         } catch let error as LedgerError {
             #expect(error.description.contains(url.description))

@@ -42,6 +42,6 @@ enum PostgresTestServer {
 
     /// Opens the ledger at `url`.
     static func open(_ url: PostgresLedgerURL) async throws -> PostgresLedger {
-        try await PostgresLedger.open(url: url, password: try password(), logger: Logger(label: "test"))
+        try await PostgresLedger.open(url: url, password: try password())
     }
 }
