@@ -276,4 +276,31 @@ struct ExactlyOnceTests {
         #expect((json["applicants"] as? [String: Int])?["created"] == 200)
         #expect((json["runs"] as? [Any])?.count == 2)
     }
+
+    @Test(
+        "a PostgreSQL ledger's connection lost mid-run: sending stops, exit 69, what was committed kept; a rerun creates the rest once",
+        .enabled(if: LedgerKind.serverURL != nil))
+    func lostDatabaseConnection() async throws {
+        let simulator = try await Self.simulator(latency: 40)
+        let scenario = try Scenario(rows: 200, concurrency: 2, backend: .postgres)
+        defer { scenario.remove() }
+        let run = try scenario.start(simulator)
+        let sending = try await eventually { try await simulator.stats().sessionsCreated >= 5 || run.hasExited }
+        #expect(sending)
+        let database = try #require(scenario.ledger.split(separator: "/").last?.split(separator: "?").first)
+        try LedgerKind.psql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
+        let lost = try await run.wait()
+        let createdBefore = try await simulator.stats().sessionsCreated
+        #expect(lost.exitCode == 69, "stderr: \(lost.stderr)")
+        #expect(lost.stderr.contains("lost the connection to the ledger"), "stderr: \(lost.stderr)")
+        #expect(!lost.stderr.contains(try #require(ProcessInfo.processInfo.environment["PGPASSWORD"])))
+        #expect(createdBefore < 200)
+        let rerun = try await scenario.run(simulator)
+        let stats = try await simulator.stats()
+        await simulator.stop()
+        #expect(rerun.exitCode == 0, "stderr: \(rerun.stderr)")
+        #expect(try scenario.outputIDs.sorted() == scenario.expectedIDs.sorted())
+        #expect(stats.sessionsCreated == 200 && stats.duplicates.isEmpty)
+    }
 }

@@ -16,7 +16,7 @@ extension PostgresLedger.Session: LedgerSQL {
     @discardableResult
     func execute(_ sql: String, _ arguments: [any LedgerValueConvertible]) throws -> Int {
         do {
-            let result = try connection.query(Self.query(sql, arguments), logger: logger).wait()
+            let result = try wait(connection.query(Self.query(sql, arguments), logger: logger))
             return result.metadata.rows ?? 0
         } catch let error as LedgerError {
             throw error

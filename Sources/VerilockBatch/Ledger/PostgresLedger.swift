@@ -108,6 +108,7 @@ public final class PostgresLedger: @unchecked Sendable {
     /// `error` from the server or the connection as a ``LedgerError``: a lost connection is
     /// ``LedgerError/unreachable(path:reason:)``, anything else ``LedgerError/database(path:reason:)``.
     static func ledgerError(_ error: any Error, location: String) -> LedgerError {
+        if let error = error as? LedgerError { return error }
         if let error = error as? PSQLError,
             [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(error.code)
         {
@@ -136,10 +137,22 @@ public final class PostgresLedger: @unchecked Sendable {
         @discardableResult
         func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
             do {
-                return Array(try connection.query(query, logger: logger).wait().rows)
+                return Array(try wait(connection.query(query, logger: logger)).rows)
             } catch {
                 throw PostgresLedger.ledgerError(error, location: location)
             }
+        }
+
+        /// Waits for `future`, or until the connection closes (a query on a connection the server
+        /// dropped may otherwise never be answered).
+        func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+            let answer = future.eventLoop.makePromise(of: T.self)
+            future.cascade(to: answer)
+            let location = location
+            connection.closeFuture.whenComplete { _ in
+                answer.fail(LedgerError.unreachable(path: location, reason: "the connection closed"))
+            }
+            return try answer.futureResult.wait()
         }
 
         /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
