@@ -4,7 +4,7 @@ import ArgumentParser
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Check the ledger, or copy it consistently while runs may be going.",
-        subcommands: [LedgerCheckCommand.self, LedgerBackupCommand.self]
+        abstract: "Check the ledger, back it up, or copy it to another backend.",
+        subcommands: [LedgerCheckCommand.self, LedgerBackupCommand.self, LedgerCopyCommand.self]
     )
 }

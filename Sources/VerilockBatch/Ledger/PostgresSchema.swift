@@ -135,6 +135,7 @@ enum PostgresSchema {
         CREATE UNIQUE INDEX run_row_first_occurrence ON run_row(run_id, external_id)
             WHERE outcome NOT IN ('invalid', 'duplicate');
         CREATE TABLE session_status (
+            rowid BIGSERIAL PRIMARY KEY,
             session_id TEXT NOT NULL,
             external_id TEXT NOT NULL REFERENCES applicant(external_id),
             status TEXT NOT NULL,

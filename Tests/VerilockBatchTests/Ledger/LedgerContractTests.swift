@@ -195,4 +195,59 @@ struct LedgerContractTests {
         #expect(try await ledger.status(now: Self.start).sessions == 1)
         #expect(try await ledger.check().isSound)
     }
+
+    /// Fills `ledger` with one run: a created (and later approved), b refused, c pending, d invalid.
+    static func fill(_ ledger: any Ledger) async throws -> Int64 {
+        let runID = try await ledger.startRun(job: "nightly", inputs: [("in.csv", 120)], simulated: false, now: start)
+        try await ledger.planRun(runID: runID) { planning in
+            var invalid = PlannedRow(seq: 3, fileIndex: 0, line: 5, outcome: .invalid)
+            invalid.message = "bad"
+            try planning.record(
+                [Self.create("a", seq: 0), Self.create("b", seq: 1), Self.create("c", seq: 2), invalid], now: start)
+        }
+        let pending = try await ledger.pendingCreates(after: 0, limit: 10)
+        try await ledger.record(
+            [
+                (pending[0], .created(Self.session("a"))),
+                (
+                    pending[1],
+                    .failed(APIFailure(status: 422, code: "validation_error", message: "bad", requestID: nil))
+                ),
+            ], runID: runID, now: start)
+        try await ledger.finishRun(runID, exitCode: 1, counts: RunCounts(), now: start)
+        _ = try await ledger.record(
+            reports: [SessionReport(id: "ses_a", externalID: "a", status: "completed", decision: "approved")],
+            now: start)
+        return runID
+    }
+
+    @Test(
+        "ledger copy moves a ledger from SQLite to PostgreSQL and back, ids and all; a target that holds anything is refused",
+        .enabled(if: PostgresTestServer.isConfigured))
+    func copyBetweenBackends() async throws {
+        let sqlite = try await SQLiteLedger.open(path: folder.path + "/from.sqlite")
+        let runID = try await Self.fill(sqlite)
+        let postgres = try await PostgresTestServer.open(try await PostgresTestServer.freshDatabase())
+        let copied = try await LedgerCopy(from: sqlite, to: postgres).run()
+        #expect(copied["applicant"] == 3 && copied["run"] == 1 && copied["pending_create"] == 1)
+        let back = try await SQLiteLedger.open(path: folder.path + "/back.sqlite")
+        _ = try await LedgerCopy(from: postgres, to: back).run()
+        for ledger in [postgres as any Ledger, back] {
+            #expect(try await ledger.check().isSound)
+            let status = try await ledger.status(now: Self.start)
+            #expect(status.applicants == ["created": 1, "failed": 1, "pending": 1])
+            #expect(status.runs.map(\.id) == [runID])
+            #expect(try await ledger.funnel()["nightly"]?.approved == 1)
+            let entries = try await ledger.reading { try $0.entries(for: ["a", "b", "c"]) }
+            #expect(entries[0]?.session?.url == "https://verilock.io/verify/a")
+            #expect(entries[1]?.failure?.code == "validation_error")
+            #expect(entries[2]?.fingerprint == String(repeating: "ab", count: 32))
+            #expect(try await ledger.pendingCreates(after: 0, limit: 10).map(\.request.idempotencyKey) == ["key-c-1"])
+            // The next run's id follows the copied ones.
+            #expect(
+                try await ledger.startRun(job: "nightly", inputs: [], simulated: false, now: Self.start) == runID + 1)
+        }
+        await #expect(throws: LedgerError.self) { try await LedgerCopy(from: sqlite, to: back).run() }
+        await postgres.close()
+    }
 }
