@@ -61,6 +61,28 @@ struct PostgresLedgerTests {
         for ledger in [second, third, fourth] { await ledger.close() }
     }
 
+    @Test(
+        "TLS is verified by default: a self-signed server certificate is refused; sslmode=require encrypts without checking"
+    )
+    func tlsVerified() async throws {
+        var url = try await PostgresTestServer.freshDatabase()
+        url.sslMode = .verifyFull
+        do {
+            _ = try await PostgresTestServer.open(url)
+            Issue.record("verify-full accepted a self-signed certificate")
+        } catch let error as LedgerError {
+            guard case .cannotOpen(let path, _) = error else { throw error }
+            #expect(path == url.description)
+        }
+        url.sslMode = .require
+        let ledger = try await PostgresTestServer.open(url)
+        let encrypted = try await ledger.onQueue { session in
+            try session.row("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")?.bool(0)
+        }
+        #expect(encrypted == true)
+        await ledger.close()
+    }
+
     @Test("a ledger whose schema is newer than the tool is refused naming both versions")
     func tooNew() async throws {
         let url = try await PostgresTestServer.freshDatabase()
