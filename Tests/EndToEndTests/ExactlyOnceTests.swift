@@ -65,10 +65,13 @@ struct ExactlyOnceTests {
 
         /// The external_ids in the output file; a missing file throws.
         var outputIDs: [String] {
-            get throws {
-                let text = try String(contentsOfFile: folder + "/out/output.csv", encoding: .utf8)
-                return text.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
-            }
+            get throws { try ids(in: "out/output.csv") }
+        }
+
+        /// The external_ids in the output file `name` of the folder; a missing file throws.
+        func ids(in name: String) throws -> [String] {
+            let text = try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
+            return text.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
         }
 
         var expectedIDs: [String] { (1...rows).map { "x-\($0)" } }
@@ -261,11 +264,7 @@ struct ExactlyOnceTests {
         #expect(again.exitCode == 75, "stderr: \(again.stderr)")
         #expect(again.stderr.contains("shard 1/2: pid \(first.pid)"), "stderr: \(again.stderr)")
         #expect(one.exitCode == 0 && two.exitCode == 0, "stderr: \(one.stderr) \(two.stderr)")
-        func ids(_ index: Int) throws -> [String] {
-            let text = try String(contentsOfFile: scenario.folder + "/out/shard-\(index).csv", encoding: .utf8)
-            return text.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
-        }
-        let (ones, twos) = (try ids(1), try ids(2))
+        let (ones, twos) = (try scenario.ids(in: "out/shard-1.csv"), try scenario.ids(in: "out/shard-2.csv"))
         #expect(!ones.isEmpty && !twos.isEmpty)
         #expect(Set(ones).isDisjoint(with: twos))
         #expect(Set(ones + twos) == Set(scenario.expectedIDs) && ones.count + twos.count == 200)

@@ -144,22 +144,13 @@ enum LedgerSchema {
         return migrator
     }
 
-    /// The funnel key of an applicant row (`NEW` or `OLD`): what `sync` last heard of its
-    /// session, empty when sync never saw it, and its decision, empty when none.
-    private static func funnelKey(_ row: String) -> (status: String, decision: String) {
-        (
-            "CASE WHEN \(row).synced_epoch IS NULL THEN '' ELSE coalesce(\(row).session_status, '') END",
-            "coalesce(\(row).decision, '')"
-        )
-    }
-
     /// Version 7, funnel counts: how many applicants with a session stand at each stage, by the
     /// run that last touched them, kept by triggers on every change to `applicant`, so the
     /// funnel a run reports and `status` shows costs a few rows to read instead of a scan of
     /// every applicant. `ledger check` recounts it.
     private static var v7: String {
-        let new = funnelKey("NEW")
-        let old = funnelKey("OLD")
+        let new = LedgerSync.funnelKey("NEW")
+        let old = LedgerSync.funnelKey("OLD")
         let add = """
             INSERT INTO funnel_count (run_id, status, decision, applicants)
                 SELECT NEW.run_id, \(new.status), \(new.decision), 1 WHERE NEW.state = 'created'

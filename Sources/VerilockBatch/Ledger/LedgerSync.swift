@@ -109,13 +109,24 @@ struct LedgerSync {
         return tally
     }
 
-    /// The funnel counts recounted from the applicants, as `funnel_count` keeps them (an empty
-    /// status when sync never saw the session, an empty decision when none).
-    static let funnelRecount = """
-        SELECT run_id, CASE WHEN synced_epoch IS NULL THEN '' ELSE coalesce(session_status, '') END,
-            coalesce(decision, ''), count(*)
-        FROM applicant WHERE state = 'created' GROUP BY 1, 2, 3
-        """
+    /// The funnel key of an applicant row (`NEW` or `OLD` in a trigger, or the table's name):
+    /// what `sync` last heard of its session, empty when sync never saw it, and its decision,
+    /// empty when none. Every backend's counts and recount use it.
+    static func funnelKey(_ row: String) -> (status: String, decision: String) {
+        (
+            "CASE WHEN \(row).synced_epoch IS NULL THEN '' ELSE coalesce(\(row).session_status, '') END",
+            "coalesce(\(row).decision, '')"
+        )
+    }
+
+    /// The funnel counts recounted from the applicants, as `funnel_count` keeps them.
+    static var funnelRecount: String {
+        let key = funnelKey("applicant")
+        return """
+            SELECT run_id, \(key.status), \(key.decision), count(*)
+            FROM applicant WHERE state = 'created' GROUP BY 1, 2, 3
+            """
+    }
 
     /// The funnel by job, from the counts the schema's triggers keep (`funnel_count`): a few
     /// rows, however many applicants the ledger holds.

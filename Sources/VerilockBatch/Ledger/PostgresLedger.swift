@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The ledger in a PostgreSQL database (``PostgresLedgerURL``), for jobs that run where no disk
 /// outlives them, or on several hosts in turn or at once (shards).
@@ -15,6 +16,7 @@ public final class PostgresLedger: @unchecked Sendable {
     private let connection: PostgresConnection
     private let logger: Logger
     private let queue = DispatchQueue(label: "verilock-batch postgres ledger")
+    private let closeWatch: CloseWatch
 
     /// Where the ledger is, for messages: the URL, which never holds a password.
     public var location: String { url.description }
@@ -23,6 +25,9 @@ public final class PostgresLedger: @unchecked Sendable {
         self.url = url
         self.connection = connection
         self.logger = logger
+        let closeWatch = CloseWatch(location: url.description)
+        self.closeWatch = closeWatch
+        connection.closeFuture.whenComplete { _ in closeWatch.connectionClosed() }
     }
 
     /// Connects to the ledger at `url` with `password` (nil: none) and brings its schema up to
@@ -121,7 +126,7 @@ public final class PostgresLedger: @unchecked Sendable {
 
     /// Runs `body` on the ledger's queue with a synchronous view of the connection.
     func onQueue<T: Sendable>(_ body: @escaping @Sendable (Session) throws -> T) async throws -> T {
-        let session = Session(connection: connection, logger: logger, location: location)
+        let session = Session(connection: connection, logger: logger, location: location, closeWatch: closeWatch)
         return try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try body(session) }) }
         }
@@ -132,6 +137,7 @@ public final class PostgresLedger: @unchecked Sendable {
         let connection: PostgresConnection
         let logger: Logger
         let location: String
+        let closeWatch: CloseWatch
 
         /// Runs `query` and returns its rows.
         @discardableResult
@@ -148,10 +154,8 @@ public final class PostgresLedger: @unchecked Sendable {
         func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
             let answer = future.eventLoop.makePromise(of: T.self)
             future.cascade(to: answer)
-            let location = location
-            connection.closeFuture.whenComplete { _ in
-                answer.fail(LedgerError.unreachable(path: location, reason: "the connection closed"))
-            }
+            closeWatch.watch { answer.fail($0) }
+            defer { closeWatch.watch(nil) }
             return try answer.futureResult.wait()
         }
 
@@ -205,5 +209,44 @@ public final class PostgresLedger: @unchecked Sendable {
 
         /// The advisory lock key that guards migrations ("verilock" in ASCII).
         static let migrationLock: Int64 = 0x7665_7269_6C6F_636B
+    }
+}
+
+extension PostgresLedger {
+    /// Fails the answer being waited for when the connection closes: one callback on the
+    /// connection's close for the ledger's life, not one per query (queries are waited for one
+    /// at a time, on the ledger's queue).
+    final class CloseWatch: Sendable {
+        private struct State {
+            var closed = false
+            var failWaiting: (@Sendable (any Error) -> Void)?
+        }
+
+        private let state = Mutex(State())
+        private let error: LedgerError
+
+        init(location: String) {
+            error = .unreachable(path: location, reason: "the connection closed")
+        }
+
+        /// Watches for the answer that `fail` fails (nil: none is waited for); fails it at once
+        /// when the connection has closed already.
+        func watch(_ fail: (@Sendable (any Error) -> Void)?) {
+            let closed = state.withLock { state in
+                state.failWaiting = fail
+                return state.closed
+            }
+            if closed, let fail { fail(error) }
+        }
+
+        /// The connection closed: fails the answer waited for, and every later one.
+        func connectionClosed() {
+            let fail = state.withLock { state in
+                state.closed = true
+                defer { state.failWaiting = nil }
+                return state.failWaiting
+            }
+            fail?(error)
+        }
     }
 }

@@ -155,15 +155,14 @@ enum PostgresSchema {
             IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state = 'created' THEN
                 UPDATE funnel_count SET applicants = applicants - 1
                     WHERE run_id = OLD.run_id
-                        AND status = CASE WHEN OLD.synced_epoch IS NULL THEN '' ELSE coalesce(OLD.session_status, '') END
-                        AND decision = coalesce(OLD.decision, '');
+                        AND status = \(LedgerSync.funnelKey("OLD").status)
+                        AND decision = \(LedgerSync.funnelKey("OLD").decision);
                 DELETE FROM funnel_count WHERE applicants = 0 AND run_id = OLD.run_id;
             END IF;
             IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.state = 'created' THEN
                 INSERT INTO funnel_count (run_id, status, decision, applicants)
-                    VALUES (NEW.run_id,
-                        CASE WHEN NEW.synced_epoch IS NULL THEN '' ELSE coalesce(NEW.session_status, '') END,
-                        coalesce(NEW.decision, ''), 1)
+                    VALUES (NEW.run_id, \(LedgerSync.funnelKey("NEW").status),
+                        \(LedgerSync.funnelKey("NEW").decision), 1)
                     ON CONFLICT (run_id, status, decision) DO UPDATE SET applicants = funnel_count.applicants + 1;
             END IF;
             RETURN NULL;
