@@ -9,8 +9,11 @@ struct JobOptions: ParsableArguments {
     @Option(name: .long, help: "An input file (repeatable); - reads standard input.")
     var input: [String] = []
 
-    @Option(name: .long, help: "Input format: auto, csv or ndjson.")
-    var format: String?
+    @Option(name: .long, help: "Input format (auto: by the file's extension).")
+    var format: InputFormat?
+
+    @Option(name: .long, help: "Input compression (auto: gzip by a .gz name or gzip's first bytes).")
+    var compression: InputCompression?
 
     @Option(name: .customLong("profile-id"), help: "The verification profile (UUID).")
     var profileID: String?
@@ -40,9 +43,6 @@ struct JobOptions: ParsableArguments {
     var shard: String?
 
     func validate() throws {
-        if let format, InputFormat(rawValue: format) == nil {
-            throw ValidationError("--format must be auto, csv or ndjson, not '\(format)'")
-        }
         if let rateLimit, RateLimit(parsing: rateLimit) == nil {
             throw ValidationError("--rate-limit must look like 120/min or 2/s, not '\(rateLimit)'")
         }
@@ -57,7 +57,8 @@ struct JobOptions: ParsableArguments {
     var overrides: JobOverrides {
         var overrides = JobOverrides()
         overrides.inputs = input
-        overrides.format = format.flatMap(InputFormat.init(rawValue:))
+        overrides.format = format
+        overrides.compression = compression
         overrides.profileID = profileID
         overrides.ledger = ledger
         overrides.output = output

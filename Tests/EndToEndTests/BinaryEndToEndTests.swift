@@ -136,6 +136,43 @@ struct BinaryEndToEndTests {
         await simulator.stop()
     }
 
+    @Test("a gzip export, named .csv.gz or piped on standard input, gives the plain file's sessions and rejects")
+    func gzipInputs() async throws {
+        let simulator = try await SimulatorProcess(["--profiles", Self.profile, "--rate-limit", "6000/min"])
+        let env = ["VERILOCK_API_KEY": SimulatorConfiguration.defaultAPIKey]
+        let plain = write("applicants.csv", Self.messyCSV)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/gzip")
+        gzip.arguments = ["-k", plain]
+        try gzip.run()
+        gzip.waitUntilExit()
+        try #require(gzip.terminationStatus == 0)
+
+        let named = try await BinaryRunner.run(
+            arguments(input: plain + ".gz", simulator: simulator), environment: env)
+        #expect(named.exitCode == 1, "stderr: \(named.stderr)")
+        let output = try Self.csvRows(folder + "/out/output.csv")
+        #expect(output.dropFirst().map { $0[0] } == ["u-1", "u-3", "u-5"])
+        #expect(output.dropFirst().allSatisfy { $0[6] == "created" })
+        let rejects = try Self.csvRows(folder + "/out/rejects.csv")
+        #expect(rejects.dropFirst().map { $0[0] } == Array(repeating: plain + ".gz", count: 5))
+        #expect(rejects.dropFirst().map { $0[1] } == ["3", "5", "6", "7", "9"])
+
+        #expect(try await simulator.stats().sessionsCreated == 3)
+        await simulator.stop()
+
+        // The same export on standard input, with a fresh ledger and server: gzip by its first bytes.
+        try FileManager.default.removeItem(atPath: folder + "/state")
+        let second = try await SimulatorProcess(["--profiles", Self.profile, "--rate-limit", "6000/min"])
+        let piped = try await BinaryRunner.run(
+            arguments(input: "-", simulator: second), environment: env, standardInput: plain + ".gz")
+        #expect(piped.exitCode == 1, "stderr: \(piped.stderr)")
+        #expect(try Self.csvRows(folder + "/out/output.csv").dropFirst().map { $0[0] } == ["u-1", "u-3", "u-5"])
+        #expect(try Self.csvRows(folder + "/out/rejects.csv").dropFirst().map { $0[1] } == ["3", "5", "6", "7", "9"])
+        #expect(try await second.stats().sessionsCreated == 3)
+        await second.stop()
+    }
+
     @Test("a wrong key stops the run with exit 77 after a handful of requests")
     func wrongKey() async throws {
         let simulator = try await SimulatorProcess(["--profiles", Self.profile, "--rate-limit", "6000/min"])

@@ -42,10 +42,12 @@ final class BinaryRunner: Sendable {
     }
 
     /// Starts the binary with `arguments`; `VERILOCK_API_KEY` is unset unless `environment` sets it.
+    /// Its standard input is the file at `standardInput`, or empty.
     init(
         _ arguments: [String],
         environment: [String: String] = [:],
         directory: String? = nil,
+        standardInput: String? = nil,
         timeout: Duration = .seconds(120)
     ) throws {
         let binary = Self.binaryPath
@@ -63,7 +65,11 @@ final class BinaryRunner: Sendable {
         _ = FileManager.default.createFile(atPath: capture + ".err", contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: capture + ".out"))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: capture + ".err"))
-        process.standardInput = FileHandle.nullDevice
+        if let standardInput {
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: standardInput))
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
         exit = stream
         let exited = ExitFlag()
@@ -121,8 +127,11 @@ final class BinaryRunner: Sendable {
         _ arguments: [String],
         environment: [String: String] = [:],
         directory: String? = nil,
+        standardInput: String? = nil,
         timeout: Duration = .seconds(120)
     ) async throws -> Result {
-        try await BinaryRunner(arguments, environment: environment, directory: directory, timeout: timeout).wait()
+        try await BinaryRunner(
+            arguments, environment: environment, directory: directory, standardInput: standardInput, timeout: timeout
+        ).wait()
     }
 }

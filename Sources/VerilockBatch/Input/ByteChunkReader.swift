@@ -1,27 +1,41 @@
 import Foundation
 
-/// Reads a file (or standard input) in fixed-size chunks, so memory does not grow with the file.
+/// Reads a file (or standard input) in fixed-size chunks, so memory does not grow with the file;
+/// a gzip file is inflated as it streams.
 public final class ByteChunkReader {
     /// The name used in messages: the path, or `-` for standard input.
     public let path: String
     /// The file's size in bytes when known (not for standard input or pipes).
     public let size: Int64?
-    /// How many bytes were read so far.
+    /// How many bytes of the file were read so far (compressed bytes, for a gzip file).
     public private(set) var bytesRead: Int64 = 0
 
     private let descriptor: Int32
     private let ownsDescriptor: Bool
     private let chunkSize: Int
+    private let compression: InputCompression
     private var transcoder: Transcoder
     private var hash = SHA256()
+    /// The inflater, once the first bytes showed a gzip file.
+    private var inflater: GzipInflater?
+    /// Whether the first bytes were looked at to decide on gzip.
+    private var sniffed = false
+    /// File bytes read but not yet inflated (or, before sniffing, not yet handed out).
+    private var pending: [UInt8] = []
+    private var pendingStart = 0
+    private var fileEnded = false
 
     /// Opens `path` for reading; `-` means standard input. Chunks come out as UTF-8: a file in
     /// another `encoding` (or with a UTF-16 byte-order mark) is transcoded as it streams, and a
     /// UTF-8 file is checked as it streams: bytes that are not UTF-8 throw
-    /// ``InputError/wrongEncoding(path:line:byte:likely:)``.
-    public init(path: String, chunkSize: Int = 1 << 20, encoding: InputEncoding = .utf8) throws(InputError) {
+    /// ``InputError/wrongEncoding(path:line:byte:likely:)``. A gzip file (by `compression`) is
+    /// inflated before that.
+    public init(
+        path: String, chunkSize: Int = 1 << 20, encoding: InputEncoding = .utf8, compression: InputCompression = .auto
+    ) throws(InputError) {
         self.path = path
         self.chunkSize = chunkSize
+        self.compression = compression
         self.transcoder = Transcoder(encoding)
         if path == "-" {
             descriptor = STDIN_FILENO
@@ -53,13 +67,14 @@ public final class ByteChunkReader {
     /// the file.
     public func readChunk(into buffer: inout [UInt8]) throws(InputError) -> Bool {
         while true {
-            let more = try readRawChunk(into: &buffer)
+            let more = try readDecompressedChunk(into: &buffer)
             do {
                 try transcoder.transcode(&buffer, last: !more)
             } catch {
                 if error.expected == .utf16 { throw .invalidUTF16(path: path, offset: error.offset) }
                 throw .wrongEncoding(
-                    path: path, line: Self.line(at: error.offset, in: path), byte: error.byte, likely: error.likely)
+                    path: path, line: Self.line(at: error.offset, in: path, compression: compression), byte: error.byte,
+                    likely: error.likely)
             }
             if !buffer.isEmpty || !more { return !buffer.isEmpty || more }
         }
@@ -72,14 +87,17 @@ public final class ByteChunkReader {
     }
 
     /// The line (counting LF, CRLF and bare-CR line ends) that holds the byte at `offset` of the
-    /// file at `path`, read again from its start; nil for standard input, which cannot be.
-    static func line(at offset: Int64, in path: String) -> Int? {
-        guard path != "-", let reader = try? ByteChunkReader(path: path, encoding: .iso88591) else { return nil }
+    /// file at `path` (of its text, inflated if it is gzip), read again from its start; nil for
+    /// standard input, which cannot be.
+    static func line(at offset: Int64, in path: String, compression: InputCompression) -> Int? {
+        guard path != "-",
+            let reader = try? ByteChunkReader(path: path, encoding: .iso88591, compression: compression)
+        else { return nil }
         var line = 1
         var remaining = offset
         var previous: UInt8 = 0
         var chunk: [UInt8] = []
-        while remaining > 0, (try? reader.readRawChunk(into: &chunk)) == true {
+        while remaining > 0, (try? reader.readDecompressedChunk(into: &chunk)) == true {
             for byte in chunk.prefix(Int(min(remaining, Int64(chunk.count)))) {
                 if byte == UInt8(ascii: "\n") && previous != UInt8(ascii: "\r") || byte == UInt8(ascii: "\r") {
                     line += 1
@@ -91,7 +109,90 @@ public final class ByteChunkReader {
         return line
     }
 
-    private func readRawChunk(into buffer: inout [UInt8]) throws(InputError) -> Bool {
+    /// The file's next bytes, inflated if it is gzip; false at the end.
+    private func readDecompressedChunk(into buffer: inout [UInt8]) throws(InputError) -> Bool {
+        if !sniffed { try sniff() }
+        guard let inflater else {
+            if pendingStart < pending.count {
+                buffer = Array(pending[pendingStart...])
+                pending = []
+                pendingStart = 0
+                return true
+            }
+            return try readFileChunk(into: &buffer)
+        }
+        var output = [UInt8](repeating: 0, count: chunkSize)
+        var filled = 0
+        while filled < chunkSize {
+            if pendingStart == pending.count {
+                if fileEnded { break }
+                pendingStart = 0
+                if !(try readFileChunk(into: &pending)) {
+                    fileEnded = true
+                    break
+                }
+            }
+            let start = pendingStart
+            let offset = filled
+            let result = pending.withUnsafeBytes { input in
+                output.withUnsafeMutableBytes { out in
+                    Result { () throws(GzipInflater.Failure) in
+                        try inflater.inflate(
+                            UnsafeRawBufferPointer(rebasing: input[start...]),
+                            into: UnsafeMutableRawBufferPointer(rebasing: out[offset...]))
+                    }
+                }
+            }
+            let step: GzipInflater.Step
+            switch result {
+            case .success(let done):
+                step = done
+            case .failure(let failure):
+                let at = bytesRead - Int64(pending.count - start)
+                switch failure {
+                case .corrupt(let reason):
+                    throw .corruptCompressed(path: path, offset: at, reason: reason)
+                case .trailingData:
+                    throw .corruptCompressed(
+                        path: path, offset: at, reason: "bytes after the end of the gzip data are not gzip")
+                }
+            }
+            pendingStart += step.consumed
+            filled += step.produced
+        }
+        if fileEnded && filled == 0 && !inflater.atMemberEnd {
+            throw .truncatedCompressed(path: path)
+        }
+        output.removeLast(chunkSize - filled)
+        buffer = output
+        return filled > 0 || !fileEnded
+    }
+
+    /// Reads the file's first bytes and decides, by `compression`, the name and gzip's magic
+    /// number, whether to inflate it.
+    private func sniff() throws(InputError) {
+        sniffed = true
+        var chunk: [UInt8] = []
+        while pending.count < InputCompression.gzipMagic.count, try readFileChunk(into: &chunk) {
+            pending += chunk
+        }
+        let magic = pending.starts(with: InputCompression.gzipMagic)
+        switch compression {
+        case .none:
+            return
+        case .gzip:
+            guard magic else { throw .notCompressed(path: path, reason: "input.compression is gzip") }
+        case .auto:
+            if InputCompression.isGzipName(path) && !magic {
+                throw .notCompressed(path: path, reason: "its name ends in .gz")
+            }
+            guard magic else { return }
+        }
+        inflater = GzipInflater()
+    }
+
+    /// The file's next bytes as they are on disk (counted and hashed); false at its end.
+    private func readFileChunk(into buffer: inout [UInt8]) throws(InputError) -> Bool {
         var failure: Int32 = 0
         let descriptor = self.descriptor
         let count = chunkSize

@@ -13,6 +13,12 @@ public enum InputError: Error, Sendable, Equatable {
     case wrongEncoding(path: String, line: Int?, byte: UInt8, likely: InputEncoding)
     /// A UTF-16 file holds an unpaired surrogate, or ends in half a code unit, at byte `offset`.
     case invalidUTF16(path: String, offset: Int64)
+    /// The file should be gzip (`reason` says why) but does not start as gzip does.
+    case notCompressed(path: String, reason: String)
+    /// The file's gzip data is damaged at compressed byte `offset`.
+    case corruptCompressed(path: String, offset: Int64, reason: String)
+    /// The file's gzip data stops before its end: the file was cut short.
+    case truncatedCompressed(path: String)
     /// A column the job maps is not in the file's header.
     case missingColumn(path: String, column: String, field: String, header: [String])
 }
@@ -31,6 +37,15 @@ extension InputError: LocalizedError, CustomStringConvertible {
         case .invalidUTF16(let path, let offset):
             "\(path): the file is not valid UTF-16: at byte \(offset) a character is cut or half of a surrogate "
                 + "pair stands alone; save it again as UTF-8 or UTF-16; nothing was sent"
+        case .notCompressed(let path, let reason):
+            "\(path): the file is not gzip-compressed, but \(reason): rename it, or set input.compression: none "
+                + "(auto decides by name and content); nothing was sent"
+        case .corruptCompressed(let path, let offset, let reason):
+            "\(path): the gzip data is damaged at compressed byte \(offset) (\(reason)); check it with "
+                + "'gzip -t' and fetch the export again; nothing was sent"
+        case .truncatedCompressed(let path):
+            "\(path): the gzip data ends before its end mark: the file was cut short (an interrupted download or "
+                + "copy?); check it with 'gzip -t' and fetch the export again; nothing was sent"
         case .missingColumn(let path, let column, let field, let header):
             "\(path):1: column '\(column)' (mapped to \(field)) is not in the header "
                 + "[\(header.joined(separator: ", "))]: fix input.columns in the job or the file"

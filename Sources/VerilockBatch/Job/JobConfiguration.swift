@@ -9,6 +9,8 @@ public struct JobConfiguration: Sendable, Equatable {
     public var inputs: [String] = []
     /// The input format.
     public var format = InputFormat.auto
+    /// How the input files are compressed.
+    public var compression = InputCompression.auto
     /// The input files' text encoding (a UTF-16 byte-order mark wins).
     public var encoding = InputEncoding.utf8
     /// The CSV delimiter, or nil to detect it.
@@ -103,6 +105,7 @@ public enum OutputField: String, Sendable, CaseIterable {
 public struct JobOverrides: Sendable, Equatable {
     public var inputs: [String] = []
     public var format: InputFormat?
+    public var compression: InputCompression?
     public var profileID: String?
     public var ledger: String?
     public var output: String?

@@ -6,7 +6,7 @@ public enum JobLoader {
     static let topKeys = [
         "name", "input", "session", "api", "ledger", "ledger_password_file", "output", "rejects", "policy", "retention",
     ]
-    static let inputKeys = ["files", "format", "delimiter", "encoding", "columns", "metadata_columns"]
+    static let inputKeys = ["files", "format", "compression", "delimiter", "encoding", "columns", "metadata_columns"]
     static let sessionKeys = ["profile_id", "redirect_url", "expires_in", "metadata"]
     static let apiKeys = [
         "base_url", "key_env", "key_file", "rate_limit", "rate_share", "concurrency", "timeout", "server_timeout",
@@ -114,6 +114,7 @@ public enum JobLoader {
     static func apply(_ overrides: JobOverrides, to job: inout JobConfiguration) {
         if !overrides.inputs.isEmpty { job.inputs = overrides.inputs }
         if let value = overrides.format { job.format = value }
+        if let value = overrides.compression { job.compression = value }
         if let value = overrides.profileID { job.template.profileID = value }
         if let value = overrides.ledger { job.ledgerPath = value }
         if let value = overrides.output { job.outputPath = value }
@@ -218,6 +219,7 @@ public enum JobLoader {
         if let input = try top.mapping("input", allowed: inputKeys) {
             if let files = try input.strings("files") { job.inputs = files }
             if let format = try input.choice("format", InputFormat.self) { job.format = format }
+            if let value = try input.choice("compression", InputCompression.self) { job.compression = value }
             if let encoding = try input.choice("encoding", InputEncoding.self) { job.encoding = encoding }
             if let delimiter = try input.string("delimiter") {
                 switch delimiter {

@@ -4,10 +4,12 @@ import Foundation
 public enum InputFormat: String, Sendable, CaseIterable {
     case auto, csv, ndjson
 
-    /// The format of `path` under this setting (auto: by extension; `.ndjson`/`.jsonl` are NDJSON).
+    /// The format of `path` under this setting (auto: by extension, after a `.gz`;
+    /// `.ndjson`/`.jsonl`/`.json` are NDJSON).
     public func resolved(for path: String) -> InputFormat {
         guard self == .auto else { return self }
-        let lower = path.lowercased()
+        var lower = path.lowercased()
+        if lower.hasSuffix(".gz") { lower.removeLast(3) }
         return lower.hasSuffix(".ndjson") || lower.hasSuffix(".jsonl") || lower.hasSuffix(".json") ? .ndjson : .csv
     }
 }

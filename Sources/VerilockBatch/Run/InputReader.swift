@@ -46,7 +46,7 @@ struct InputReader: Sendable {
         var reserved = false
         var bytesBefore: Int64 = 0
         for (fileIndex, path) in paths.enumerated() {
-            let source = try ByteChunkReader(path: path, encoding: job.encoding)
+            let source = try ByteChunkReader(path: path, encoding: job.encoding, compression: job.compression)
             var records = try RecordSource(source: source, format: job.format.resolved(for: path), job: job)
             var batch = InputBatch(fileIndex: fileIndex, mapper: records.mapper, startsFile: true)
             batch.rows.reserveCapacity(Self.batchSize)

@@ -99,7 +99,9 @@ public enum ExitStatus: Int32, Sendable {
         case let error as InputError:
             switch error {
             case .missing: self = .missingInput
-            case .unreadable, .malformed, .wrongEncoding, .invalidUTF16: self = .unreadableInput
+            case .unreadable, .malformed, .wrongEncoding, .invalidUTF16, .notCompressed, .corruptCompressed,
+                .truncatedCompressed:
+                self = .unreadableInput
             case .missingColumn: self = .invalidJob
             }
         case is ReplayError:

@@ -1,0 +1,76 @@
+import CZlib
+
+/// Inflates a gzip stream as it is read, with zlib: one member, or several in a row (as
+/// `cat a.gz b.gz`, bgzip and some exporters write them).
+final class GzipInflater {
+    /// What one step did.
+    struct Step {
+        /// Compressed bytes consumed.
+        var consumed: Int
+        /// Bytes written out.
+        var produced: Int
+    }
+
+    /// Why inflating stopped.
+    enum Failure: Error {
+        /// The compressed data is damaged; zlib's words.
+        case corrupt(String)
+        /// Bytes follow the last member that do not start another member.
+        case trailingData
+    }
+
+    private let stream: UnsafeMutablePointer<z_stream>
+    /// Whether the data so far ends exactly at the end of a member.
+    private(set) var atMemberEnd = false
+    private var membersEnded = 0
+    private var producedInMember = 0
+
+    /// A fresh inflater for gzip members (zlib's window bits 15, plus 16 for the gzip wrapper).
+    init() {
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        let result = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        precondition(result == Z_OK, "zlib could not start an inflater (\(result))")
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+    }
+
+    /// Inflates from `input` into `output` until either is used up or a member ends. At a
+    /// member's end, the next call starts the next member.
+    func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(Failure) -> Step {
+        guard let inputAddress = input.baseAddress, let outputAddress = output.baseAddress, !input.isEmpty,
+            !output.isEmpty
+        else { return Step(consumed: 0, produced: 0) }
+        if atMemberEnd {
+            inflateReset(stream)
+            atMemberEnd = false
+            producedInMember = 0
+        }
+        let inputBase = UnsafeMutablePointer(mutating: inputAddress.assumingMemoryBound(to: Bytef.self))
+        let outputBase = outputAddress.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.next_in = inputBase
+        stream.pointee.avail_in = uInt(min(input.count, Int(UInt32.max)))
+        stream.pointee.next_out = outputBase
+        stream.pointee.avail_out = uInt(min(output.count, Int(UInt32.max)))
+        let result = CZlib.inflate(stream, Z_NO_FLUSH)
+        let step = Step(
+            consumed: stream.pointee.next_in - inputBase, produced: stream.pointee.next_out - outputBase)
+        producedInMember += step.produced
+        switch result {
+        case Z_OK, Z_BUF_ERROR:
+            return step
+        case Z_STREAM_END:
+            atMemberEnd = true
+            membersEnded += 1
+            return step
+        default:
+            if membersEnded > 0 && producedInMember == 0 { throw .trailingData }
+            let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(result)"
+            throw .corrupt(message)
+        }
+    }
+}

@@ -1,4 +1,0 @@
-import ArgumentParser
-import VerilockBatch
-
-extension IncludeMode: ExpressibleByArgument {}
