@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -118,17 +119,20 @@ private func response(_ answer: SimulatedResponse, extra: [String: String] = [:]
     )
 }
 
-/// Builds the simulator application on 127.0.0.1:`port` (0 for a random port).
+/// Builds the simulator application on 127.0.0.1:`port` (0 for a random port), serving https
+/// with `tls` when given, plain http otherwise.
 public func buildSimulator(
     configuration: SimulatorConfiguration,
     state: SimulatorState? = nil,
     port: Int = 0,
+    tls: TLSConfiguration? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
     logger: Logger = Logger(label: "verilock-simulator")
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     let router = buildSimulatorRouter(state: state ?? SimulatorState(configuration: configuration))
     return Application(
         router: router,
+        server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
         configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "verilock-simulator"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
         logger: logger
@@ -137,33 +141,37 @@ public func buildSimulator(
 
 /// A simulator serving in the background of this process, until ``stop()``.
 public final class RunningSimulator: Sendable {
-    /// The API's base URL, `http://127.0.0.1:PORT/api/v1`.
+    /// The API's base URL, `http://127.0.0.1:PORT/api/v1` (`https://localhost:PORT/api/v1` with
+    /// TLS, the name its certificate is for).
     public let baseURL: String
-    /// The admin routes' base, `http://127.0.0.1:PORT/_admin`.
+    /// The admin routes' base, `http://127.0.0.1:PORT/_admin` (https, as above, with TLS).
     public let adminURL: String
     /// The simulator's state, for inspection.
     public let state: SimulatorState
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(port: Int, state: SimulatorState, group: ServiceGroup, task: Task<Void, any Error>) {
-        self.baseURL = "http://127.0.0.1:\(port)/api/v1"
-        self.adminURL = "http://127.0.0.1:\(port)/_admin"
+    private init(port: Int, tls: Bool, state: SimulatorState, group: ServiceGroup, task: Task<Void, any Error>) {
+        let origin = tls ? "https://localhost:\(port)" : "http://127.0.0.1:\(port)"
+        self.baseURL = origin + "/api/v1"
+        self.adminURL = origin + "/_admin"
         self.state = state
         self.group = group
         self.task = task
     }
 
-    /// Starts a simulator on 127.0.0.1:`port` (0: a random free port) and waits until it listens.
+    /// Starts a simulator on 127.0.0.1:`port` (0: a random free port), with TLS when `tls` is
+    /// given, and waits until it listens.
     public static func start(
         configuration: SimulatorConfiguration,
         port: Int = 0,
+        tls: TLSConfiguration? = nil,
         logger: Logger = Logger(label: "verilock-simulator")
     ) async throws -> RunningSimulator {
         let state = SimulatorState(configuration: configuration)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = buildSimulator(
-            configuration: configuration, state: state, port: port,
+        let app = try buildSimulator(
+            configuration: configuration, state: state, port: port, tls: tls,
             onServerRunning: { port in continuation.yield(port) }, logger: logger
         )
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
@@ -176,7 +184,7 @@ public final class RunningSimulator: Sendable {
             try await task.value
             throw CancellationError()
         }
-        return RunningSimulator(port: bound, state: state, group: group, task: task)
+        return RunningSimulator(port: bound, tls: tls != nil, state: state, group: group, task: task)
     }
 
     /// Stops serving: no new connections, requests in progress finish, then the server closes.

@@ -33,8 +33,15 @@ struct APIConnection {
             baseURL = try APISettings.validateBaseURL(job.api.baseURL ?? APISettings.defaultBaseURL)
             key = try APIKey.resolve(job.api, environment: environment) { logger.warning("\($0)") }
         }
+        // The in-process simulator is reached directly, whatever the job or the environment say.
+        let route = try HTTPRoute.resolve(
+            for: baseURL, setting: simulator == nil ? job.api.proxy : .direct, caFile: job.api.caFile,
+            environment: environment, carriesKey: true)
+        if let proxy = route.proxy {
+            logger.notice("reaching the API through a proxy", metadata: ["proxy": "\(proxy)"])
+        }
         let api = HTTPSessionsAPI(
-            baseURL: baseURL, apiKey: key, connections: job.api.concurrency, timeout: job.api.timeout)
+            baseURL: baseURL, apiKey: key, connections: job.api.concurrency, timeout: job.api.timeout, route: route)
         return APIConnection(api: api, key: key, simulator: simulator)
     }
 

@@ -50,7 +50,7 @@ struct RunCommand: AsyncParsableCommand {
         var code: Int32
         do {
             if let pingURL {
-                pinger = try Pinger(url: pingURL, logger: logger)
+                pinger = try Pinger(url: pingURL, environment: ProcessInfo.processInfo.environment, logger: logger)
                 await pinger?.start()
             }
             let job = try JobLoader.load(path: options.job, overrides: options.overrides)

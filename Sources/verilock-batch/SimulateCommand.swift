@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOSSL
 import VerilockBatch
 import VerilockSimulator
 
@@ -72,9 +73,20 @@ struct SimulateCommand: AsyncParsableCommand {
         help: "Sessions age only through POST /_admin/clock?advance=SECONDS, not with the wall clock (for tests).")
     var frozenClock = false
 
+    @Option(
+        name: .customLong("tls-certificate"),
+        help: "Serve https with this PEM certificate (chain) for localhost; needs --tls-key.")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-certificate.")
+    var tlsKey: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        if (tlsCertificate == nil) != (tlsKey == nil) {
+            throw ValidationError("--tls-certificate and --tls-key go together")
+        }
         guard let rate = RateLimit(parsing: rateLimit), !rate.isAuto else {
             throw ValidationError("--rate-limit must look like 120/min, not '\(rateLimit)'")
         }
@@ -116,7 +128,13 @@ struct SimulateCommand: AsyncParsableCommand {
                 decisions: ApplicantBehaviour.decisions(parsing: decisions) ?? [:], seed: seed),
             frozenClock: frozenClock
         )
-        let simulator = try await RunningSimulator.start(configuration: configuration, port: port)
+        var tls: TLSConfiguration?
+        if let tlsCertificate, let tlsKey {
+            tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCertificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))
+        }
+        let simulator = try await RunningSimulator.start(configuration: configuration, port: port, tls: tls)
         let banner = "\(simulator.baseURL)\nadmin: \(simulator.adminURL)/stats   key: \(apiKey)\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         try await simulator.wait()

@@ -35,7 +35,7 @@ struct LiveClientTests {
         let job = try job(folder: folder, rows: 60, rate: "100/s")
         let api = HTTPSessionsAPI(
             baseURL: try APISettings.validateBaseURL(simulator.baseURL), apiKey: SimulatorConfiguration.defaultAPIKey,
-            connections: 8, timeout: .seconds(10))
+            connections: 8, timeout: .seconds(10), route: .direct)
         let result = await Result(catching: {
             try await BatchRunner(job: job, api: api, clock: ContinuousClock(), logger: Logger(label: "test")).run()
         })
@@ -68,7 +68,7 @@ extension LiveClientTests {
         job.inputs = [folder + "/in.csv"]
         let api = HTTPSessionsAPI(
             baseURL: try APISettings.validateBaseURL(simulator.baseURL), apiKey: SimulatorConfiguration.defaultAPIKey,
-            connections: 8, timeout: .seconds(10))
+            connections: 8, timeout: .seconds(10), route: .direct)
         let logger = Logger(label: "test")
         let result = await Result(catching: {
             let first = try await BatchRunner(job: job, api: api, clock: ContinuousClock(), logger: logger).run()

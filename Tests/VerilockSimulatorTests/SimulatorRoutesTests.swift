@@ -34,7 +34,7 @@ struct SimulatorRoutesTests {
         _ body: @escaping @Sendable (any TestClientProtocol, SimulatorState) async throws -> Void
     ) async throws {
         let state = SimulatorState(configuration: configuration)
-        let app = buildSimulator(configuration: configuration, state: state)
+        let app = try buildSimulator(configuration: configuration, state: state)
         try await app.test(.router) { client in try await body(client, state) }
     }
 

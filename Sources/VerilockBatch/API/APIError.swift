@@ -20,6 +20,15 @@ public enum APIError: Error, Sendable, Equatable {
     case unknownProfile(profileID: String, failure: APIFailure)
     /// The API answered a redirect (3xx): the base URL does not point at the API itself.
     case redirected(status: Int, location: String?)
+    /// A proxy URL (from `source`: a variable or `api.proxy`; user info removed) is not usable.
+    case invalidProxy(source: String, url: String, reason: String)
+    /// The key would go through a proxy over plain http, readable by the proxy.
+    case keyInClearThroughProxy(url: String, proxy: String)
+    /// `api.ca_file` cannot be read as PEM certificates.
+    case unreadableCAFile(path: String, reason: String)
+    /// The TLS certificate `host` presented is not trusted or not for that name: the request
+    /// never left (the handshake comes first).
+    case untrustedCertificate(host: String, reason: String)
 }
 
 extension APIError: LocalizedError, CustomStringConvertible {
@@ -48,6 +57,18 @@ extension APIError: LocalizedError, CustomStringConvertible {
             "the API answered HTTP \(status), a redirect to \(location ?? "no Location"): the base URL is wrong "
                 + "(the tool never follows redirects, so the key is not sent elsewhere); fix api.base_url or "
                 + "--base-url. No row was marked failed"
+        case .invalidProxy(let source, let url, let reason):
+            "the proxy \(url) in \(source) cannot be used: \(reason); fix \(source), or set api.proxy: none to go "
+                + "direct"
+        case .keyInClearThroughProxy(let url, let proxy):
+            "\(url) is plain http, so the proxy \(proxy) could read the API key: use an https base URL, add the "
+                + "host to NO_PROXY, or set api.proxy: none"
+        case .unreadableCAFile(let path, let reason):
+            "cannot use api.ca_file \(path): \(reason)"
+        case .untrustedCertificate(let host, let reason):
+            "the TLS certificate of \(host) is not trusted (\(reason)); nothing was sent. If a proxy inspects "
+                + "TLS, set api.ca_file to its CA bundle (verification is never turned off); the rows stay pending "
+                + "for the next run"
         case .liveKeyWithSimulator:
             "a production key (qi_live_) was given to the simulator: unset VERILOCK_API_KEY or use a qi_test_ key"
         }

@@ -2,8 +2,10 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
-/// The Verilock API over HTTP (async-http-client), with TLS always verified.
+/// The Verilock API over HTTP (async-http-client), with TLS always verified, directly or through
+/// the proxy its ``HTTPRoute`` names.
 public final class HTTPSessionsAPI: SessionsAPI {
     /// The tool's User-Agent.
     public static let userAgent = "verilock-batch/\(VerilockBatchVersion.current)"
@@ -12,12 +14,15 @@ public final class HTTPSessionsAPI: SessionsAPI {
     private let sessionsURL: String
     private let authorization: String
     private let timeout: TimeAmount
+    /// The API's host, for messages.
+    private let host: String
 
     /// A client for `baseURL` (already checked by ``APISettings/validateBaseURL(_:)``).
     /// - Parameters:
     ///   - connections: the pool size per host; at least the run's concurrency.
-    public init(baseURL: URL, apiKey: String, connections: Int, timeout: Duration) {
-        var configuration = HTTPClient.Configuration()
+    ///   - route: the proxy and extra trusted certificates for `baseURL`.
+    public init(baseURL: URL, apiKey: String, connections: Int, timeout: Duration, route: HTTPRoute) {
+        var configuration = route.clientConfiguration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, connections)
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
@@ -25,9 +30,9 @@ public final class HTTPSessionsAPI: SessionsAPI {
         var base = baseURL.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.sessionsURL = base + "/sessions"
+        self.host = baseURL.host ?? base
         self.authorization = "Bearer " + apiKey
-        let (seconds, attoseconds) = timeout.components
-        self.timeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self.timeout = TimeAmount(timeout)
     }
 
     /// Sends `POST {base}/sessions`; throws when no answer came.
@@ -59,8 +64,19 @@ public final class HTTPSessionsAPI: SessionsAPI {
         return http
     }
 
+    /// Sends `http`; a certificate that fails verification throws
+    /// ``APIError/untrustedCertificate(host:reason:)`` (it will not pass on a retry), any other
+    /// failure to get an answer throws what the client threw.
     private func execute(_ http: HTTPClientRequest) async throws -> APIResponse {
-        let response = try await client.execute(http, timeout: timeout)
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(http, timeout: timeout)
+        } catch let error as NIOSSLError {
+            guard case .handshakeFailed = error, "\(error)".contains("CERTIFICATE_VERIFY_FAILED") else { throw error }
+            throw APIError.untrustedCertificate(host: host, reason: "the certificate's issuer is not trusted")
+        } catch let error as NIOSSLExtraError where error == .failedToValidateHostname {
+            throw APIError.untrustedCertificate(host: host, reason: "the certificate is not for this host name")
+        }
         let body = try await response.body.collect(upTo: 1 << 20)
         let headers = response.headers
         return APIResponse(

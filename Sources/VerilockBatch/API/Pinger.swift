@@ -7,15 +7,25 @@ import Logging
 public final class Pinger: Sendable {
     private let url: String
     private let client: HTTPClient
+    /// Whether the client is this pinger's own (to shut down), not ``HTTPClient/shared``.
+    private let ownsClient: Bool
     private let logger: Logger
 
     /// A pinger for `url` (checked like a base URL: https, or http on loopback; no query,
-    /// fragment or user info, since `/start` and the exit code are appended to its path).
-    public init(url: String, logger: Logger) throws(APIError) {
-        var base = try APISettings.validateBaseURL(url).absoluteString
+    /// fragment or user info, since `/start` and the exit code are appended to its path),
+    /// through the proxy `environment` names for it, as the API's requests are.
+    public init(url: String, environment: [String: String], logger: Logger) throws(APIError) {
+        let checked = try APISettings.validateBaseURL(url)
+        var base = checked.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.url = base
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let route = try HTTPRoute.resolve(
+            for: checked, setting: nil, caFile: nil, environment: environment, carriesKey: false)
+        self.ownsClient = !route.isDefault
+        self.client =
+            route.isDefault
+            ? HTTPClient.shared
+            : HTTPClient(eventLoopGroupProvider: .singleton, configuration: route.clientConfiguration())
         self.logger = logger
     }
 
@@ -29,9 +39,9 @@ public final class Pinger: Sendable {
         await ping(exitCode == 0 ? url : url + "/\(exitCode)")
     }
 
-    /// Closes the client; call once at the end.
+    /// Closes the client, if it is the pinger's own; call once at the end.
     public func shutdown() async {
-        try? await client.shutdown()
+        if ownsClient { try? await client.shutdown() }
     }
 
     private func ping(_ target: String) async {

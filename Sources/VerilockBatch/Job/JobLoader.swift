@@ -11,7 +11,7 @@ public enum JobLoader {
     static let apiKeys = [
         "base_url", "key_env", "key_file", "rate_limit", "rate_share", "concurrency", "timeout", "server_timeout",
         "max_attempts",
-        "unknown_outcome", "simulator",
+        "unknown_outcome", "simulator", "proxy", "ca_file",
     ]
     static let simulatorKeys = [
         "profiles", "rate_limit", "window_seconds", "latency_ms", "fail_rate", "reset_before_commit",
@@ -50,6 +50,7 @@ public enum JobLoader {
             job.outputPath = resolve(job.outputPath, base: base)
             job.rejectsPath = resolve(job.rejectsPath, base: base)
             job.api.keyFile = job.api.keyFile.map { resolve($0, base: base) }
+            job.api.caFile = job.api.caFile.map { resolve($0, base: base) }
         }
         apply(overrides, to: &job)
         job.mapping.passthrough = job.outputColumns.compactMap { column in
@@ -265,6 +266,14 @@ public enum JobLoader {
             if let value = try api.duration("server_timeout") { job.api.serverTimeout = value }
             if let value = try api.int("max_attempts") { job.api.maxAttempts = value }
             if let value = try api.choice("unknown_outcome", UnknownOutcome.self) { job.api.unknownOutcome = value }
+            if let text = try api.string("proxy") {
+                do {
+                    job.api.proxy = try ProxySetting(parsing: text)
+                } catch {
+                    throw api.fail("proxy", error.description)
+                }
+            }
+            job.api.caFile = try api.string("ca_file")
             if let (node, _) = api.node("simulator") {
                 var settings = SimulatorSettings()
                 if case .mapping = node {

@@ -158,6 +158,10 @@ public struct APISettings: Sendable, Equatable {
     public var unknownOutcome = UnknownOutcome.auto
     /// Run against the built-in simulator, in-process.
     public var simulator: SimulatorSettings?
+    /// `api.proxy`: overrides the environment's proxy variables; nil follows them.
+    public var proxy: ProxySetting?
+    /// `api.ca_file`: a PEM bundle trusted besides the system's authorities.
+    public var caFile: String?
 
     /// The documented production base URL.
     public static let defaultBaseURL = "https://verilock.io/api/v1"

@@ -111,10 +111,9 @@ public enum ExitStatus: Int32, Sendable {
         case let error as APIError:
             switch error {
             case .keyRefused: self = .keyRefused
-            case .unavailable: self = .unavailable
+            case .unavailable, .untrustedCertificate: self = .unavailable
             case .missingKey, .unreadableKeyFile, .malformedKey, .insecureBaseURL, .liveKeyWithSimulator,
-                .unknownProfile,
-                .redirected:
+                .unknownProfile, .redirected, .invalidProxy, .keyInClearThroughProxy, .unreadableCAFile:
                 self = .invalidJob
             }
         case let error as RunInterrupted:

@@ -403,6 +403,9 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
             do {
                 guard let answer = try await call() else { return .interrupted }
                 response = answer
+            } catch let error as APIError {
+                // Raised before anything was sent (an untrusted certificate): retrying cannot help.
+                throw error
             } catch {
                 await budget.recordRequest()
                 result.statuses.append(0)

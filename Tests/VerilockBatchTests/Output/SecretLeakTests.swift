@@ -137,7 +137,7 @@ struct SecretLeakTests {
             #expect(ExitStatus(for: error) == .invalidJob)
         }
         #expect(throws: APIError.self, "as a ping URL") {
-            _ = try Pinger(url: url, logger: Logger(label: "test"))
+            _ = try Pinger(url: url, environment: [:], logger: Logger(label: "test"))
         }
     }
 
