@@ -63,11 +63,11 @@ public func buildSimulatorRouter(state: SimulatorState) -> Router<SimulatorReque
     router.get("/api/v1/sessions/:id") { request, context -> Response in
         let (refusal, rateHeaders) = await state.admit(authorization: request.headers[.authorization])
         if let refusal { return response(refusal) }
-        return response(await state.session(id: context.parameters.get("id") ?? ""), extra: rateHeaders)
+        return response(await state.session(id: try context.parameters.require("id")), extra: rateHeaders)
     }
     router.get("/_admin/stats") { _, _ -> Response in
         let stats = await state.currentStats()
-        let data = (try? JSONEncoder().encode(stats)) ?? Data("{}".utf8)
+        let data = try JSONEncoder().encode(stats)
         return response(SimulatedResponse(status: 200, headers: [:], body: Array(data)))
     }
     router.post("/_admin/sessions/:id") { request, context -> Response in
@@ -80,10 +80,15 @@ public func buildSimulatorRouter(state: SimulatorState) -> Router<SimulatorReque
                         + "\"decision\": approved|declined|review|null}"))
         }
         return response(
-            await state.force(id: context.parameters.get("id") ?? "", status: fields.status, decision: fields.decision))
+            await state.force(
+                id: try context.parameters.require("id"), status: fields.status, decision: fields.decision))
     }
     router.post("/_admin/clock") { request, _ -> Response in
         let seconds = request.uri.queryParameters.get("advance").flatMap { Double($0) } ?? 0
+        // Up to a century either way: NaN or a huge value would break every timestamp after it.
+        guard seconds.isFinite, abs(seconds) <= 100 * 365 * 86400 else {
+            return response(.error(422, "validation_error", "advance must be a number of seconds"))
+        }
         await state.advanceClock(by: seconds)
         return response(.json(200, ["advanced_seconds": seconds]))
     }

@@ -5,7 +5,7 @@ import NIOCore
 public struct SimulatorRequestContext: RequestContext {
     /// Hummingbird's core context.
     public var coreContext: CoreRequestContextStorage
-    private let channel: (any Channel)?
+    private let channel: any Channel
 
     /// A context for a request arriving on `source.channel`.
     public init(source: ApplicationRequestContextSource) {
@@ -15,7 +15,7 @@ public struct SimulatorRequestContext: RequestContext {
 
     /// Closes the connection without an answer (a connection reset, as the client sees it).
     func dropConnection() async throws -> Response {
-        try await channel?.close()
+        try await channel.close()
         throw CancellationError()
     }
 }

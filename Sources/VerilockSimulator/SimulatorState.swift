@@ -64,7 +64,7 @@ public actor SimulatorState {
     struct Ticket: Sendable {
         var key: String?
         var bodyHash: Int
-        var input: CreateSessionInput?
+        var input: CreateSessionInput
     }
 
     /// How a create goes on after its checks: answered at once, or processed after the latency.
@@ -231,9 +231,7 @@ public actor SimulatorState {
 
     /// Finishes a create after the latency: validation, then the session.
     func complete(_ ticket: Ticket) -> SimulatedResponse {
-        guard let input = ticket.input else {
-            return finish(key: ticket.key, bodyHash: ticket.bodyHash, response: .error(400, "bad_request", "No body"))
-        }
+        let input = ticket.input
         let errors = input.validate()
         if !errors.isEmpty {
             stats.validationErrors += 1

@@ -11,9 +11,13 @@ struct ExportCommand: AsyncParsableCommand {
             + "sending nothing.",
         discussion: """
             A run's rows that already had a session are counted, not kept, by the ledger: export --run reads \
-            that run's input files again, which must be unchanged (same SHA-256). \
-            --status lists applicants by what `sync` last heard of their session, with its status, decision \
-            and completion time as extra columns: open is the reminder mail-merge (valid links, not completed).
+            that run's input files again, which must be unchanged (same SHA-256). --status lists applicants \
+            by what `sync` last heard of their session, with its status, decision and completion time as \
+            extra columns: open is the reminder mail-merge (valid links, not completed).
+
+            Examples:
+              verilock-batch export jobs/nightly.yaml --run 42 --output again.csv
+              verilock-batch export jobs/nightly.yaml --status open --output remind.csv
             """
     )
 

@@ -7,7 +7,14 @@ struct LedgerBackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Copy the ledger consistently (runs may go on meanwhile) to a new file, mode 0600.",
-        discussion: "verilock-batch ledger backup JOB FILE, or verilock-batch ledger backup --ledger LEDGER FILE."
+        discussion: """
+            Uses SQLite's online backup, so a run may go on meanwhile; the copy is a ledger like any other. \
+            A PostgreSQL ledger is backed up with pg_dump instead.
+
+            Examples:
+              verilock-batch ledger backup jobs/nightly.yaml backups/nightly.sqlite
+              verilock-batch ledger backup --ledger state/a.sqlite backups/a.sqlite
+            """
     )
 
     @Argument(help: "The job file (unless --ledger is given), then the backup file, which must not exist.")

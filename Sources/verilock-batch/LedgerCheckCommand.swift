@@ -7,7 +7,16 @@ import VerilockBatch
 struct LedgerCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Check the ledger's integrity and schema version and count what it holds (exit 73 if not sound)."
+        abstract: "Check the ledger's integrity and schema version and count what it holds (exit 73 if not sound).",
+        discussion: """
+            Runs SQLite's integrity and foreign-key checks (or reads the PostgreSQL ledger's schema \
+            version), counts the applicants by state and recounts the funnel the runs report. Exit 0: sound; \
+            73: not sound, with what was found.
+
+            Examples:
+              verilock-batch ledger check jobs/nightly.yaml
+              verilock-batch ledger check --ledger state/nightly.sqlite
+            """
     )
 
     @OptionGroup var ledgerOptions: LedgerOptions

@@ -9,15 +9,15 @@ struct LedgerCopyCommand: AsyncParsableCommand {
         commandName: "copy",
         abstract: "Copy a ledger into a new, empty one: SQLite to PostgreSQL, or back.",
         discussion: """
-            FROM and TO are each a ledger file or a postgresql:// URL (the password from \
-            PGPASSWORD, PGPASSFILE or ~/.pgpass). Every run, applicant, session and history row is \
-            copied with its ids; a target that holds anything is refused; every table is counted on \
-            both sides afterwards. Both ledgers are locked as a run locks them (an SQLite file's \
-            lock file; the job `ledger copy` on PostgreSQL): stop the jobs' runs while copying.
+            FROM and TO are each a ledger file or a postgresql:// URL (the password from PGPASSWORD, \
+            PGPASSFILE or ~/.pgpass). Every run, applicant, session and history row is copied with its ids; \
+            a target that holds anything is refused; every table is counted on both sides afterwards. Both \
+            ledgers are locked as a run locks them (an SQLite file's lock file; the job `ledger copy` on \
+            PostgreSQL): stop the jobs' runs while copying.
 
             Examples:
-              verilock-batch ledger copy state/nightly.sqlite postgresql://batch@db/verilock
-              verilock-batch ledger copy postgresql://batch@db/verilock state/restored.sqlite
+              verilock-batch ledger copy state/nightly.sqlite postgresql://batch@db/kyc
+              verilock-batch ledger copy postgresql://batch@db/kyc state/restored.sqlite
             """
     )
 

@@ -9,7 +9,12 @@ struct PruneCommand: AsyncParsableCommand {
         abstract: "Delete old run history and erase ended applicants' personal data, as the job's retention says.",
         discussion: """
             retention.runs (default 90d) and retention.personal_data (default forever) set the periods; \
-            every successful run prunes at its end too. Exit 75 while a run holds the ledger.
+            every successful run prunes at its end too. --dry-run counts what would go. Exit 75 while a run \
+            holds the ledger.
+
+            Examples:
+              verilock-batch prune jobs/nightly.yaml --dry-run
+              verilock-batch prune jobs/nightly.yaml
             """
     )
 

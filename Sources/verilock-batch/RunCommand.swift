@@ -8,7 +8,21 @@ import VerilockSimulator
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Read the inputs, create the missing sessions, write the mail-merge and rejects files."
+        abstract: "Read the inputs, create the missing sessions, write the mail-merge and rejects files.",
+        discussion: """
+            Every input row ends in the output file or in the rejects file. A rerun skips everyone the \
+            ledger already holds, settles requests whose answer was lost, and reissues expired links. Exit \
+            0: every row has a session; 1: some rows were rejected or left pending; 65/66: an input is \
+            unreadable or missing; 69: the API stayed unavailable; 75: another run holds the ledger; 77: the \
+            key was refused; 78: the job is invalid.
+
+            The flags override the job file's values; with them the job file is optional.
+
+            Examples:
+              verilock-batch run jobs/nightly.yaml --ping https://hc-ping.com/UUID
+              verilock-batch run jobs/migration.yaml --dry-run
+              zcat export.csv.gz | verilock-batch run jobs/nightly.yaml --input -
+            """
     )
 
     @OptionGroup var options: JobOptions
@@ -105,7 +119,7 @@ struct RunCommand: AsyncParsableCommand {
     ) async throws -> RunReport {
         let connection = try await APIConnection.open(for: job, logger: logger)
         let control = RunControl()
-        let signals = SignalHandling(control: control)
+        let signals = await SignalHandling(control: control)
         defer { signals.cancel() }
         let result: Result<RunReport, any Error>
         do {

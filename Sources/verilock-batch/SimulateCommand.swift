@@ -9,7 +9,18 @@ import VerilockSimulator
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Serve the Verilock API simulator on 127.0.0.1; prints its base URL first."
+        abstract: "Serve the Verilock API simulator on 127.0.0.1; prints its base URL first.",
+        discussion: """
+            A strict simulator of Verilock's API, with its validation, rate limit and error shapes; faults \
+            on demand (failures, dropped connections before or after a session is made, slow answers, no \
+            idempotency) to see how a run copes. GET /_admin/stats on the same port counts requests and any \
+            external_id that got two sessions. It accepts qi_test_ keys only.
+
+            Examples:
+              verilock-batch simulate --port 8080 --rate-limit 600/min
+              verilock-batch simulate --fail-rate 0.2 --reset-after-commit 0.1 --seed 7
+              verilock-batch simulate --tls-certificate server.pem --tls-key server.key
+            """
     )
 
     @Option(name: .long, help: "The port (0: a random free port).")

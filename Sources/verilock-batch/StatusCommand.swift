@@ -8,7 +8,15 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract:
             "Show what the ledger holds: applicants by state, its size and oldest personal data, what the next "
-            + "prune removes, recent runs, pending rows, links expiring soon."
+            + "prune removes, recent runs, pending rows, links expiring soon.",
+        discussion: """
+            Reads one consistent snapshot of the ledger, so it works while a run is going on; sends nothing. \
+            --json prints the same as one JSON object, for monitoring.
+
+            Examples:
+              verilock-batch status jobs/nightly.yaml
+              verilock-batch status --ledger state/nightly.sqlite --json
+            """
     )
 
     @OptionGroup var ledgerOptions: LedgerOptions

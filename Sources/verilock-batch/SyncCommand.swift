@@ -9,10 +9,15 @@ struct SyncCommand: AsyncParsableCommand {
         commandName: "sync",
         abstract: "Refresh the status and decision of the ledger's sessions that are not final yet, from the API.",
         discussion: """
-            Pages through GET /sessions from the day the oldest open session was created, then fetches \
-            GET /sessions/{id} for open sessions no page listed, within the job's rate budget. Safe to interrupt \
-            and run again. Exit 0 when done; 69 when the API did not answer; 77 when the key is refused; \
-            75 while a run holds the ledger.
+            Pages through GET /sessions from the day the oldest open session was created, then fetches GET \
+            /sessions/{id} for open sessions no page listed, within the job's rate budget. Safe to interrupt \
+            and run again. Exit 0 when done; 69 when the API did not answer; 77 when the key is refused; 75 \
+            while a run holds the ledger.
+
+            Examples:
+              verilock-batch sync jobs/nightly.yaml
+              verilock-batch sync jobs/nightly.yaml && verilock-batch export \
+                  jobs/nightly.yaml --status open --output remind.csv
             """
     )
 
@@ -31,7 +36,7 @@ struct SyncCommand: AsyncParsableCommand {
             let job = try JobLoader.load(path: options.job, overrides: options.overrides, forRun: false)
             let connection = try await APIConnection.open(for: job, logger: logger)
             let control = RunControl()
-            let signals = SignalHandling(control: control)
+            let signals = await SignalHandling(control: control)
             defer { signals.cancel() }
             let result: Result<SyncReport, any Error>
             do {

@@ -7,7 +7,15 @@ struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check the job file and every input row; no network, no ledger writes.",
-        discussion: "Exit 0: every row is valid; 1: some rows would be rejected; 78: the job is invalid."
+        discussion: """
+            Prints one line per row that a run would reject, naming the file, line, external_id and reason. \
+            Exit 0: every row is valid; 1: some rows would be rejected; 65/66: an input is unreadable or \
+            missing; 78: the job is invalid.
+
+            Examples:
+              verilock-batch validate jobs/nightly.yaml
+              verilock-batch validate --input users.csv.gz --profile-id UUID
+            """
     )
 
     @OptionGroup var options: JobOptions

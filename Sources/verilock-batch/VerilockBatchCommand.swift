@@ -10,9 +10,18 @@ struct VerilockBatchCommand: AsyncParsableCommand {
         commandName: "verilock-batch",
         abstract: "Provision Verilock identity-verification sessions in bulk.",
         discussion: """
-            Reads applicant files (CSV or NDJSON), skips everyone who already has a session in the
-            ledger, creates the rest through Verilock's POST /sessions, and writes a mail-merge file.
-            The API key comes only from VERILOCK_API_KEY (or the variable or key file the job names).
+            Reads applicant files (CSV or NDJSON, plain or gzip), skips everyone who already has a session \
+            in the ledger, creates the rest through Verilock's POST /sessions, and writes a mail-merge file \
+            that maps each applicant to their session_url. A run stopped for any reason continues exactly \
+            where it stopped, and never creates a second session for an applicant.
+
+            The API key comes only from VERILOCK_API_KEY (or the variable or key file the job names), never \
+            from a flag or a job file. 'verilock-batch help <command>' shows a command's options.
+
+            Examples:
+              swift run verilock-batch run jobs/demo.yaml
+              verilock-batch validate jobs/nightly.yaml
+              verilock-batch status jobs/nightly.yaml
             """,
         version: VerilockBatchVersion.current,
         subcommands: [

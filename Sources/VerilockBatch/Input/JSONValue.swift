@@ -99,7 +99,7 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-extension JSONValue: Codable {
+extension JSONValue: Decodable {
     /// Decodes any JSON value; booleans stay booleans and integers stay integers.
     public init(from decoder: any Decoder) throws {
         if var array = try? decoder.unkeyedContainer() {
@@ -125,33 +125,6 @@ extension JSONValue: Codable {
             self = .double(value)
         } else {
             self = .string(try single.decode(String.self))
-        }
-    }
-
-    /// Encodes the value as it is.
-    public func encode(to encoder: any Encoder) throws {
-        switch self {
-        case .null:
-            var single = encoder.singleValueContainer()
-            try single.encodeNil()
-        case .bool(let value):
-            var single = encoder.singleValueContainer()
-            try single.encode(value)
-        case .integer(let value):
-            var single = encoder.singleValueContainer()
-            try single.encode(value)
-        case .double(let value):
-            var single = encoder.singleValueContainer()
-            try single.encode(value)
-        case .string(let value):
-            var single = encoder.singleValueContainer()
-            try single.encode(value)
-        case .array(let values):
-            var array = encoder.unkeyedContainer()
-            for value in values { try array.encode(value) }
-        case .object(let members):
-            var object = encoder.container(keyedBy: AnyKey.self)
-            for (key, value) in members { try object.encode(value, forKey: AnyKey(key)) }
         }
     }
 }

@@ -7,7 +7,6 @@ struct YAMLMapping {
     let file: String
     let prefix: String
     private let entries: [(key: String, value: Node, line: Int)]
-    let line: Int
 
     init(_ node: Node, file: String, prefix: String, allowed: [String]) throws(JobError) {
         guard case .mapping(let mapping) = node else {
@@ -17,7 +16,6 @@ struct YAMLMapping {
         }
         self.file = file
         self.prefix = prefix
-        self.line = node.mark?.line ?? 1
         var entries: [(String, Node, Int)] = []
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""

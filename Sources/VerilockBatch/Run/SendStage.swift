@@ -14,8 +14,6 @@ public struct SendStats: Sendable, Equatable {
     /// Answers by HTTP status ("0" where none came).
     public var statuses: [String: Int] = [:]
 
-    /// Lookups made to settle unknown outcomes.
-    public var lookups = 0
     /// Rows that got a session.
     public var created = 0
     /// Rows the API refused for good.
@@ -29,7 +27,6 @@ public struct SendStats: Sendable, Equatable {
         case .unresolved: break
         }
         requests += result.statuses.count
-        lookups += result.lookups
         retries += result.retries
         rateLimited += result.rateLimited
         for status in result.statuses { statuses[String(status), default: 0] += 1 }
@@ -41,7 +38,8 @@ public struct SendStats: Sendable, Equatable {
 ///
 /// One task group; each child sends one row and returns its result, never throwing. The parent
 /// alone records outcomes, in batches, and at least every ``recordInterval`` on `flushClock`
-/// while any wait. A key refusal (401/402/403) cancels the rest. A stop request
+/// while any wait. A result that stops the run (a refused key, a redirect, an untrusted
+/// certificate, an unknown profile, a spent retry budget) cancels the rest. A stop request
 /// (``RunControl``) starts no new request and gives those in flight the grace period. Rows whose
 /// answer never came stay pending for the next run. A settled session that arrives expired is
 /// reissued in the same run (or rejected as expired, under `reissue_expired: false`).

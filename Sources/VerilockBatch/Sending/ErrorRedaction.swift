@@ -9,7 +9,7 @@ import Foundation
 /// without `\u` for non-ASCII, percent- or form-encoded, any case), of each word of those values
 /// (a name's parts in another order, an e-mail's local part), of anything shaped like an e-mail
 /// address (`@`, `%40` or `&#64;`), a bearer token or a Verilock key is replaced, control and
-/// invisible format characters are dropped, and the length is bounded.
+/// invisible format characters become spaces, and the length is bounded.
 public struct ErrorRedaction: Sendable {
     /// The longest message kept, in characters.
     static let maxMessageLength = 300
@@ -47,7 +47,7 @@ public struct ErrorRedaction: Sendable {
     }
 
     /// `text` with every secret, personal value and secret-shaped token replaced, control
-    /// characters dropped, bounded in length.
+    /// characters turned into spaces, bounded in length.
     func redact(_ text: String, personal: [String]) -> String {
         var result = text
         for secret in secrets {

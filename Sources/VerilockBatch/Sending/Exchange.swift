@@ -1,7 +1,7 @@
 /// What one request sent through the sender's rate machinery came to.
 ///
 /// 429 answers never come back as such (the machinery pauses everyone and sends again, up to a
-/// limit); redirects and refused keys stop the run (thrown).
+/// limit); redirects, refused keys and untrusted certificates stop the run (thrown).
 enum Exchange: Sendable {
     /// An answer other than 429, 3xx, 401, 402 or 403.
     case answer(APIResponse)

@@ -1,4 +1,4 @@
-/// How a read (a page of sessions, one session's detail) sent through ``SessionSender/fetch(_:)``
+/// How a read (a page of sessions, one session's detail) sent through ``SessionSender/fetch(into:_:)``
 /// ended.
 public enum FetchOutcome: Sendable, Equatable {
     /// A definite answer: a 2xx, or a 4xx that retrying would not change (404, 422, ...).

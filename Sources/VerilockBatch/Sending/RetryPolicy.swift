@@ -4,13 +4,16 @@ import Foundation
 ///
 /// | answer | class |
 /// | --- | --- |
-/// | 200, 201 | ``ResponseClass/success`` |
-/// | transport error, timeout, 408, 409, 500, 502, 504, other 5xx | ``ResponseClass/retry`` |
+/// | 2xx | ``ResponseClass/success`` |
+/// | 408, 409, 500, 502, 504, other 5xx | ``ResponseClass/retry`` |
 /// | 429 | ``ResponseClass/rateLimited``: pause every request, not a failed attempt |
 /// | 503 | ``ResponseClass/unavailable``: pause every request, a failed attempt |
 /// | 300-399 | ``ResponseClass/redirect``: stop the run, the base URL is wrong |
 /// | 400, 404, 422, other 4xx | ``ResponseClass/failRow`` |
 /// | 401, 402, 403 | ``ResponseClass/stopRun`` |
+///
+/// No answer at all (a transport error, a timeout) is not a status: the sender treats it as a
+/// lost answer (``Exchange/noAnswer(_:)``), settled as a create that may have been acted on.
 public enum ResponseClass: Sendable, Equatable {
     case success
     case retry

@@ -5,7 +5,8 @@ import Logging
 public enum SendOutcome: Sendable, Equatable {
     /// The API created the session (or replayed the one it created before).
     case created(CreatedSession)
-    /// The API refused the row for good (400, 404, 422).
+    /// The API refused the row for good (a 4xx other than 401-403, 408, 409 and 429), or answered
+    /// success without a usable session in every one of the row's allowed runs.
     case failed(APIFailure)
     /// No definite answer within the attempts: the row stays pending for the next run.
     case unresolved(APIFailure)
@@ -366,7 +367,8 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     /// Waits until a request sent at `sent` can no longer be at work on the server: the longer
-    /// of the client's timeout and `server_timeout` since it left; false when cancelled.
+    /// of the client's timeout and `server_timeout` since it left; `.alreadyOver` when that has
+    /// passed already, `.cancelled` when the wait was cancelled.
     private func waitUntilSettled(since sent: Date) async -> SettleWait {
         let window = max(requestTimeout, serverTimeout)
         let seconds = window.inSeconds
@@ -386,7 +388,8 @@ public struct SessionSender<C: Clock>: Sendable where C.Duration == Duration {
     /// Sends one request through the rate machinery: a limiter slot, the run's request count,
     /// adaptation to the rate headers; a 429 pauses every request and sends again (not a failed
     /// attempt); a 503 pauses every request for its Retry-After or the backoff of `attempt`.
-    /// A redirect or a refused key throws. `call` returning nil means the request was not sent.
+    /// A redirect, a refused key, or an ``APIError`` from `call` (an untrusted certificate)
+    /// throws. `call` returning nil means the request was not sent.
     private func exchange(
         attempt: Int,
         into result: inout SendResult,

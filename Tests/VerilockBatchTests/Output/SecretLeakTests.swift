@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import InMemoryLogging
 import Logging
 import Testing
 
@@ -38,7 +39,7 @@ struct SecretLeakTests {
         harness.job.api.maxAttempts = 2
         let report = try await BatchRunner(
             job: harness.job, api: Self.echoing(status: status), clock: TestClock(), now: { Date() },
-            jitter: { 0.5 }, secrets: [Self.key], logger: CapturedLogs().logger()
+            jitter: { 0.5 }, secrets: [Self.key], logger: InMemoryLogHandler().logger()
         ).run()
         #expect(report.exitCode == (status == 422 ? 1 : 69))
         let rejects = try harness.rejectRows

@@ -1,36 +1,21 @@
 import Foundation
+import InMemoryLogging
 import Logging
-import Synchronization
 import Testing
 
 @testable import VerilockBatch
 
-/// Captures log messages and metadata, at every level.
-final class CapturedLogs: Sendable {
-    private let lines = Mutex([String]())
-
-    var text: String { lines.withLock { $0.joined(separator: "\n") } }
-
+extension InMemoryLogHandler {
+    /// A logger writing here at every level.
     func logger() -> Logger {
-        var logger = Logger(label: "test") { _ in Handler(sink: self) }
+        var logger = Logger(label: "test") { _ in self }
         logger.logLevel = .trace
         return logger
     }
 
-    struct Handler: LogHandler {
-        let sink: CapturedLogs
-        var logLevel: Logger.Level = .trace
-        var metadata: Logger.Metadata = [:]
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { _, new in new }
-            sink.lines.withLock { $0.append("\(event.level) \(event.message) \(all)") }
-        }
+    /// Every entry as a line: level, message and metadata, the place a leak would show.
+    var text: String {
+        entries.map { "\($0.level) \($0.message) \($0.metadata)" }.joined(separator: "\n")
     }
 }
 
@@ -65,7 +50,7 @@ struct SecurityTests {
         PrivateFiles.makeParentDirectoriesForTest(harness.job.ledgerPath)
         _ = FileManager.default.createFile(
             atPath: harness.job.ledgerPath, contents: nil, attributes: [.posixPermissions: 0o644])
-        let logs = CapturedLogs()
+        let logs = InMemoryLogHandler()
         let api = FakeSessionsAPI { request, previous in
             previous == 0
                 ? FakeSessionsAPI.error(500, code: "boom", message: "retry me") : FakeSessionsAPI.created(request)
