@@ -178,7 +178,7 @@ public final class ByteChunkReader {
         }
         let magic = pending.starts(with: InputCompression.gzipMagic)
         switch compression {
-        case .none:
+        case .plain:
             return
         case .gzip:
             guard magic else { throw .notCompressed(path: path, reason: "input.compression is gzip") }

@@ -3,8 +3,9 @@ public enum InputCompression: String, Sendable, CaseIterable {
     /// gzip when the file's name ends in `.gz` or its first bytes are gzip's magic number
     /// (standard input too); plain otherwise.
     case auto
-    /// Plain text, whatever the name says.
-    case none
+    /// Plain text, whatever the name says (`none` in the job and on the command line; not
+    /// called `none` here, which `Optional` has).
+    case plain = "none"
     /// gzip: a file that does not start with gzip's magic number is refused.
     case gzip
 

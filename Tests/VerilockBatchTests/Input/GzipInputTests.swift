@@ -134,7 +134,7 @@ struct GzipInputTests {
         #expect(
             inputError { try records(plainNamedGz, chunkSize: 64) }
                 == .notCompressed(path: plainNamedGz, reason: "its name ends in .gz"))
-        #expect(try records(plainNamedGz, chunkSize: 64, compression: InputCompression.none) == ["user_id", "2: u-1"])
+        #expect(try records(plainNamedGz, chunkSize: 64, compression: .plain) == ["user_id", "2: u-1"])
         let plain = folder.write("rows.csv", "user_id\nu-1\n")
         #expect(
             inputError { try records(plain, chunkSize: 64, compression: .gzip) }
