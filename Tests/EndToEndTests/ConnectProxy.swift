@@ -29,14 +29,15 @@ final class ConnectProxy: Sendable {
         self.record = record
     }
 
-    /// Starts listening on a free loopback port.
-    static func start() async throws -> ConnectProxy {
+    /// Starts listening on a free loopback port; a proxy `refusing` answers every CONNECT with
+    /// 407 Proxy Authentication Required.
+    static func start(refusing: Bool = false) async throws -> ConnectProxy {
         let record = Record()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(ConnectHeadHandler(record: record))
+                    try child.pipeline.syncOperations.addHandler(ConnectHeadHandler(record: record, refusing: refusing))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -58,11 +59,13 @@ private final class ConnectHeadHandler: ChannelInboundHandler, RemovableChannelH
     typealias OutboundOut = ByteBuffer
 
     private let record: ConnectProxy.Record
+    private let refusing: Bool
     private var head = ByteBuffer()
     private var connecting = false
 
-    init(record: ConnectProxy.Record) {
+    init(record: ConnectProxy.Record, refusing: Bool) {
         self.record = record
+        self.refusing = refusing
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -83,6 +86,12 @@ private final class ConnectHeadHandler: ChannelInboundHandler, RemovableChannelH
             return
         }
         record.connect(line)
+        if refusing {
+            let answer = "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n"
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+            context.close(promise: nil)
+            return
+        }
         let client = context.channel
         ClientBootstrap(group: context.eventLoop)
             .channelInitializer { upstream in

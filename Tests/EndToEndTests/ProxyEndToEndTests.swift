@@ -115,6 +115,24 @@ struct ProxyEndToEndTests {
         await simulator.stop()
     }
 
+    @Test("a proxy that refuses the tunnel (407) stops the run, unretried, naming the proxy but never its password")
+    func proxyRefuses() async throws {
+        let (certificates, simulator, _) = try await servers()
+        let proxy = try await ConnectProxy.start(refusing: true)
+        let run = try await BinaryRunner.run(
+            ["run", job(baseURL: simulator.baseURL, authority: certificates.authority)],
+            environment: environment(["HTTPS_PROXY": "http://ops:hunter2@127.0.0.1:\(proxy.port)"]))
+        #expect(run.exitCode == 69)
+        #expect(
+            run.stderr.contains("the proxy http://127.0.0.1:\(proxy.port) (with a user) refused to open a tunnel")
+                && run.stderr.contains("407"), "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("(retries 0, "), "a refusal is not retried")
+        #expect(!run.stderr.contains("hunter2") && !run.stderr.contains("ops"))
+        #expect(!proxy.record.log.isEmpty)
+        await proxy.stop()
+        await simulator.stop()
+    }
+
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard needle.count <= haystack.count else { return false }
         return (0...(haystack.count - needle.count)).contains { start in

@@ -29,6 +29,8 @@ public enum APIError: Error, Sendable, Equatable {
     /// The TLS certificate `host` presented is not trusted or not for that name: the request
     /// never left (the handshake comes first).
     case untrustedCertificate(host: String, reason: String)
+    /// The proxy refused to open a tunnel to the API (`reason`: its answer).
+    case proxyRefused(proxy: String, reason: String)
 }
 
 extension APIError: LocalizedError, CustomStringConvertible {
@@ -61,14 +63,18 @@ extension APIError: LocalizedError, CustomStringConvertible {
             "the proxy \(url) in \(source) cannot be used: \(reason); fix \(source), or set api.proxy: none to go "
                 + "direct"
         case .keyInClearThroughProxy(let url, let proxy):
-            "\(url) is plain http, so the proxy \(proxy) could read the API key: use an https base URL, add the "
-                + "host to NO_PROXY, or set api.proxy: none"
+            "\(url) is plain http, so the proxy \(proxy) in api.proxy could read the API key: use an https base "
+                + "URL, or set api.proxy: none"
         case .unreadableCAFile(let path, let reason):
             "cannot use api.ca_file \(path): \(reason)"
         case .untrustedCertificate(let host, let reason):
             "the TLS certificate of \(host) is not trusted (\(reason)); nothing was sent. If a proxy inspects "
                 + "TLS, set api.ca_file to its CA bundle (verification is never turned off); the rows stay pending "
                 + "for the next run"
+        case .proxyRefused(let proxy, let reason):
+            "the proxy \(proxy) refused to open a tunnel to the API (\(reason)); nothing was sent. Check the "
+                + "proxy's user and password (in HTTPS_PROXY or api.proxy) and that it allows the API's host and "
+                + "port; the rows stay pending for the next run"
         case .liveKeyWithSimulator:
             "a production key (qi_live_) was given to the simulator: unset VERILOCK_API_KEY or use a qi_test_ key"
         }
@@ -76,20 +82,22 @@ extension APIError: LocalizedError, CustomStringConvertible {
 
     public var errorDescription: String? { description }
 
-    /// `text` with anything that may be secret cut out, for messages: a query or fragment
-    /// (tokens ride there), and everything between the scheme and the last `@` (a password may
-    /// hold `@`, `/` or `\\` itself, and the scheme may be misspelt).
+    /// `text` with anything that may be secret cut out, for messages: everything between the
+    /// scheme (with its `//`) and the last `@` anywhere (a password may hold `@`, `/`, `?`, `#`
+    /// or `\\` itself, and the scheme may be misspelt), then a query or fragment (tokens ride
+    /// there).
     static func withoutUserInfo(_ text: String) -> String {
         var shown = Substring(text)
+        if let at = shown.lastIndex(of: "@") {
+            var schemeEnd = shown.firstIndex(of: ":").map { shown.index(after: $0) } ?? shown.startIndex
+            while schemeEnd < at && shown[schemeEnd] == "/" { schemeEnd = shown.index(after: schemeEnd) }
+            let start = schemeEnd <= at ? schemeEnd : shown.startIndex
+            shown = shown[..<start] + "[user info removed]" + shown[at...]
+        }
         var removed = ""
         if let cut = shown.firstIndex(where: { $0 == "?" || $0 == "#" }) {
             shown = shown[..<cut]
             removed = " [query or fragment removed]"
-        }
-        if let at = shown.lastIndex(of: "@") {
-            let schemeEnd = shown.firstIndex(of: ":").map { shown.index(after: $0) } ?? shown.startIndex
-            let start = schemeEnd <= at ? schemeEnd : shown.startIndex
-            shown = shown[..<start] + "[user info removed]" + shown[at...]
         }
         return String(shown) + removed
     }

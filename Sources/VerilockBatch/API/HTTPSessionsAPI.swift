@@ -16,6 +16,8 @@ public final class HTTPSessionsAPI: SessionsAPI {
     private let timeout: TimeAmount
     /// The API's host, for messages.
     private let host: String
+    /// The proxy, for messages (never its password).
+    private let proxy: String?
 
     /// A client for `baseURL` (already checked by ``APISettings/validateBaseURL(_:)``).
     /// - Parameters:
@@ -31,6 +33,7 @@ public final class HTTPSessionsAPI: SessionsAPI {
         while base.hasSuffix("/") { base.removeLast() }
         self.sessionsURL = base + "/sessions"
         self.host = baseURL.host ?? base
+        self.proxy = route.proxy?.description
         self.authorization = "Bearer " + apiKey
         self.timeout = TimeAmount(timeout)
     }
@@ -65,8 +68,9 @@ public final class HTTPSessionsAPI: SessionsAPI {
     }
 
     /// Sends `http`; a certificate that fails verification throws
-    /// ``APIError/untrustedCertificate(host:reason:)`` (it will not pass on a retry), any other
-    /// failure to get an answer throws what the client threw.
+    /// ``APIError/untrustedCertificate(host:reason:)`` and a proxy that will not open a tunnel
+    /// ``APIError/proxyRefused(proxy:reason:)`` (neither passes on a retry, and no request left);
+    /// any other failure to get an answer throws what the client threw.
     private func execute(_ http: HTTPClientRequest) async throws -> APIResponse {
         let response: HTTPClientResponse
         do {
@@ -76,6 +80,10 @@ public final class HTTPSessionsAPI: SessionsAPI {
             throw APIError.untrustedCertificate(host: host, reason: "the certificate's issuer is not trusted")
         } catch let error as NIOSSLExtraError where error == .failedToValidateHostname {
             throw APIError.untrustedCertificate(host: host, reason: "the certificate is not for this host name")
+        } catch let error as HTTPClientError where error == .proxyAuthenticationRequired && proxy != nil {
+            throw APIError.proxyRefused(proxy: proxy ?? "", reason: "407 Proxy Authentication Required")
+        } catch let error as HTTPClientError where error == .invalidProxyResponse && proxy != nil {
+            throw APIError.proxyRefused(proxy: proxy ?? "", reason: "it did not answer CONNECT with 200")
         }
         let body = try await response.body.collect(upTo: 1 << 20)
         let headers = response.headers

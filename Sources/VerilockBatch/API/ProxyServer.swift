@@ -16,23 +16,31 @@ public struct ProxyServer: Sendable, Equatable, CustomStringConvertible {
     static let defaultPort = 1080
 
     /// Parses a proxy URL; `source` names where it came from (`HTTPS_PROXY`, `api.proxy`) in the
-    /// error, which never shows the user info.
+    /// error, which shows the URL's scheme, host and port at most, never its user info.
     public init(parsing text: String, source: String) throws(APIError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let full = trimmed.contains("://") ? trimmed : "http://" + trimmed
+        // A query or fragment has no place in a proxy URL: there, it is a password's unencoded ? or
+        // # cutting the URL short (and the host and port read would be wrong).
         guard let components = URLComponents(string: full), let scheme = components.scheme?.lowercased(),
-            let host = components.host, !host.isEmpty
-        else { throw .invalidProxy(source: source, url: APIError.withoutUserInfo(text), reason: "it is not a URL") }
+            let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil
+        else {
+            throw .invalidProxy(
+                source: source, url: "(not shown: it may hold a password)",
+                reason: "it is not a proxy URL (a password holding ? # / or @ must be percent-encoded: %3F %23 %2F %40)"
+            )
+        }
+        let shown = "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
         guard scheme == "http" else {
             throw .invalidProxy(
-                source: source, url: APIError.withoutUserInfo(text),
+                source: source, url: shown,
                 reason: "only http:// proxies are supported (the API's own TLS runs inside the proxy's CONNECT "
                     + "tunnel, so the key is never readable by the proxy)")
         }
         let port = components.port ?? Self.defaultPort
         guard (1...65535).contains(port) else {
             throw .invalidProxy(
-                source: source, url: APIError.withoutUserInfo(text), reason: "port \(port) is not valid")
+                source: source, url: shown, reason: "port \(port) is not valid")
         }
         self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         self.port = port
@@ -42,9 +50,9 @@ public struct ProxyServer: Sendable, Equatable, CustomStringConvertible {
         self.password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
     }
 
-    /// `http://host:port`, with `user@` when there is a user; never the password.
+    /// `http://host:port`, and whether it has a user; never the user or the password.
     public var description: String {
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        return "http://" + (user.map { "\($0)@" } ?? "") + "\(shownHost):\(port)"
+        return "http://\(shownHost):\(port)" + (user == nil ? "" : " (with a user)")
     }
 }

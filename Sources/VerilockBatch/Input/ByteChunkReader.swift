@@ -24,6 +24,8 @@ public final class ByteChunkReader {
     private var pending: [UInt8] = []
     private var pendingStart = 0
     private var fileEnded = false
+    /// Whether the first inflated bytes were looked at (a file compressed twice is refused).
+    private var checkedInner = false
 
     /// Opens `path` for reading; `-` means standard input. Chunks come out as UTF-8: a file in
     /// another `encoding` (or with a UTF-16 byte-order mark) is transcoded as it streams, and a
@@ -148,13 +150,14 @@ public final class ByteChunkReader {
             case .success(let done):
                 step = done
             case .failure(let failure):
-                let at = bytesRead - Int64(pending.count - start)
+                let stepStart = bytesRead - Int64(pending.count - start)
                 switch failure {
-                case .corrupt(let reason):
-                    throw .corruptCompressed(path: path, offset: at, reason: reason)
-                case .trailingData:
+                case .corrupt(let reason, let consumed):
+                    throw .corruptCompressed(path: path, offset: stepStart + Int64(consumed), reason: reason)
+                case .trailingData(let consumed):
                     throw .corruptCompressed(
-                        path: path, offset: at, reason: "bytes after the end of the gzip data are not gzip")
+                        path: path, offset: stepStart + Int64(consumed),
+                        reason: "bytes after the end of the gzip data are not gzip")
                 }
             }
             pendingStart += step.consumed
@@ -162,6 +165,14 @@ public final class ByteChunkReader {
         }
         if fileEnded && filled == 0 && !inflater.atMemberEnd {
             throw .truncatedCompressed(path: path)
+        }
+        if !checkedInner && filled >= InputCompression.gzipMagic.count {
+            checkedInner = true
+            if output.starts(with: InputCompression.gzipMagic) {
+                throw .malformed(
+                    path: path, line: 1,
+                    reason: "the inflated file is gzip again (compressed twice?): gunzip it once before")
+            }
         }
         output.removeLast(chunkSize - filled)
         buffer = output
@@ -177,12 +188,22 @@ public final class ByteChunkReader {
             pending += chunk
         }
         let magic = pending.starts(with: InputCompression.gzipMagic)
+        // Fewer bytes than the magic number in a file that should be gzip: cut short.
+        let short = pending.count < InputCompression.gzipMagic.count
         switch compression {
         case .plain:
+            // No text starts with these bytes (0x1F is a control character).
+            guard !magic else {
+                throw .malformed(
+                    path: path, line: 1,
+                    reason: "the file starts as gzip does, but input.compression is none: set it to auto or gzip")
+            }
             return
         case .gzip:
+            if short { throw .truncatedCompressed(path: path) }
             guard magic else { throw .notCompressed(path: path, reason: "input.compression is gzip") }
         case .auto:
+            if InputCompression.isGzipName(path) && short { throw .truncatedCompressed(path: path) }
             if InputCompression.isGzipName(path) && !magic {
                 throw .notCompressed(path: path, reason: "its name ends in .gz")
             }

@@ -1,7 +1,8 @@
 import CZlib
 
 /// Inflates a gzip stream as it is read, with zlib: one member, or several in a row (as
-/// `cat a.gz b.gz`, bgzip and some exporters write them).
+/// `cat a.gz b.gz`, bgzip and some exporters write them), optionally followed by zero bytes of
+/// padding (as tape and block devices leave, and gzip(1) accepts).
 final class GzipInflater {
     /// What one step did.
     struct Step {
@@ -11,17 +12,19 @@ final class GzipInflater {
         var produced: Int
     }
 
-    /// Why inflating stopped.
+    /// Why inflating stopped; `consumed` counts the bytes of the step's input read before.
     enum Failure: Error {
         /// The compressed data is damaged; zlib's words.
-        case corrupt(String)
-        /// Bytes follow the last member that do not start another member.
-        case trailingData
+        case corrupt(String, consumed: Int)
+        /// Bytes follow the last member that neither start another member nor are zero padding.
+        case trailingData(consumed: Int)
     }
 
     private let stream: UnsafeMutablePointer<z_stream>
-    /// Whether the data so far ends exactly at the end of a member.
+    /// Whether the data so far ends exactly at the end of a member (or in its zero padding).
     private(set) var atMemberEnd = false
+    /// Whether zero bytes of padding follow the last member.
+    private var padding = false
     private var membersEnded = 0
     private var producedInMember = 0
 
@@ -46,6 +49,13 @@ final class GzipInflater {
             !output.isEmpty
         else { return Step(consumed: 0, produced: 0) }
         if atMemberEnd {
+            // After a member: another one (gzip's magic), or zero padding up to the end.
+            if padding || input[0] == 0 {
+                padding = true
+                if let other = input.firstIndex(where: { $0 != 0 }) { throw .trailingData(consumed: other) }
+                return Step(consumed: input.count, produced: 0)
+            }
+            guard input[0] == InputCompression.gzipMagic[0] else { throw .trailingData(consumed: 0) }
             inflateReset(stream)
             atMemberEnd = false
             producedInMember = 0
@@ -68,9 +78,9 @@ final class GzipInflater {
             membersEnded += 1
             return step
         default:
-            if membersEnded > 0 && producedInMember == 0 { throw .trailingData }
+            if membersEnded > 0 && producedInMember == 0 { throw .trailingData(consumed: 0) }
             let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(result)"
-            throw .corrupt(message)
+            throw .corrupt(message, consumed: step.consumed)
         }
     }
 }

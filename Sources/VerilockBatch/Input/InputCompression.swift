@@ -4,7 +4,8 @@ public enum InputCompression: String, Sendable, CaseIterable {
     /// (standard input too); plain otherwise.
     case auto
     /// Plain text, whatever the name says (`none` in the job and on the command line; not
-    /// called `none` here, which `Optional` has).
+    /// called `none` here, which `Optional` has). A file that starts as gzip does is refused:
+    /// no text starts that way.
     case plain = "none"
     /// gzip: a file that does not start with gzip's magic number is refused.
     case gzip

@@ -111,7 +111,7 @@ public enum ExitStatus: Int32, Sendable {
         case let error as APIError:
             switch error {
             case .keyRefused: self = .keyRefused
-            case .unavailable, .untrustedCertificate: self = .unavailable
+            case .unavailable, .untrustedCertificate, .proxyRefused: self = .unavailable
             case .missingKey, .unreadableKeyFile, .malformedKey, .insecureBaseURL, .liveKeyWithSimulator,
                 .unknownProfile, .redirected, .invalidProxy, .keyInClearThroughProxy, .unreadableCAFile:
                 self = .invalidJob

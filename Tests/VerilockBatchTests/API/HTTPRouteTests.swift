@@ -34,12 +34,25 @@ struct HTTPRouteTests {
         #expect(try proxy(["HTTPS_PROXY": "proxy.corp"]) == "http://proxy.corp:1080")
         let server = try ProxyServer(parsing: "http://ops%40corp:s3cr%2Ft@proxy.corp:3128/", source: "HTTPS_PROXY")
         #expect(server.user == "ops@corp" && server.password == "s3cr/t")
-        #expect(server.description == "http://ops@corp@proxy.corp:3128")
+        #expect(server.description == "http://proxy.corp:3128 (with a user)")
         #expect(
             try HTTPRoute.resolve(
                 for: Self.url(), setting: .server(server), caFile: nil, environment: [:], carriesKey: true
             )
             .clientConfiguration().proxy != nil)
+        // A password holding # or ? (not percent-encoded) makes the URL unreadable: none of it shows.
+        for leaky in [
+            "http://ops:hun#ter2@proxy.corp:3128", "http://ops:hun?ter2@proxy.corp:3128",
+            "http://ops:123#hun@proxy:3128",
+        ] {
+            #expect(throws: APIError.self) { try ProxyServer(parsing: leaky, source: "HTTPS_PROXY") }
+            do {
+                _ = try ProxyServer(parsing: leaky, source: "HTTPS_PROXY")
+            } catch {
+                #expect(!error.description.contains("hun"), "\(error.description)")
+            }
+            #expect(!APIError.withoutUserInfo(leaky).contains("hun"))
+        }
         for bad in ["https://proxy.corp:3128", "socks5://proxy.corp", "http://:3128", "http://proxy.corp:99999"] {
             do {
                 _ = try ProxyServer(

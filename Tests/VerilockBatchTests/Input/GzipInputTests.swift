@@ -128,6 +128,65 @@ struct GzipInputTests {
         #expect(crcReason.contains("check"))
     }
 
+    @Test("zero padding after the last member is read past, as gzip(1) does; a stray byte is not")
+    func padding() throws {
+        let packed = try Self.gzip(Array("user_id\nu-1\n".utf8))
+        for zeros in [1, 512, 70_000] {
+            let path = folder.write("padded-\(zeros).csv.gz", bytes: packed + [UInt8](repeating: 0, count: zeros))
+            #expect(try records(path, chunkSize: 4096) == ["user_id", "2: u-1"], "\(zeros) zero bytes")
+        }
+        let stray = folder.write("stray.csv.gz", bytes: packed + [0x0A])
+        #expect(
+            inputError { try records(stray, chunkSize: 4096) }
+                == .corruptCompressed(
+                    path: stray, offset: Int64(packed.count),
+                    reason: "bytes after the end of the gzip data are not gzip"))
+        let late = folder.write("late.csv.gz", bytes: packed + [0, 0, 7])
+        guard case .corruptCompressed(_, let offset, _) = inputError({ try records(late, chunkSize: 4096) }) else {
+            Issue.record("a byte after the padding was not noticed")
+            return
+        }
+        #expect(offset == Int64(packed.count + 2))
+    }
+
+    @Test("damage is placed where zlib found it, not at the start of the read")
+    func damageOffset() throws {
+        var packed = try Self.gzip(Array(Self.csv(rows: 2000, seed: 9).utf8))
+        let middle = packed.count / 2
+        packed[middle] ^= 0x55
+        let path = folder.write("flipped.csv.gz", bytes: packed)
+        guard case .corruptCompressed(_, let offset, _) = inputError({ try records(path, chunkSize: 1 << 20) }) else {
+            Issue.record("a flipped byte was not noticed")
+            return
+        }
+        #expect(offset > 10 && offset <= Int64(packed.count), "offset \(offset) of \(packed.count)")
+    }
+
+    @Test("a file compressed twice, gzip read as none, and an empty .gz each get a message that says so")
+    func misleadingCases() throws {
+        let once = try Self.gzip(Array("user_id\nu-1\n".utf8))
+        let twice = folder.write("twice.csv.gz", bytes: try Self.gzip(once))
+        guard case .malformed(_, 1, let reason) = inputError({ try records(twice, chunkSize: 4096) }) else {
+            Issue.record("a file compressed twice was not named")
+            return
+        }
+        #expect(reason.contains("compressed twice"))
+        let packed = folder.write("packed.csv.gz", bytes: once)
+        guard
+            case .malformed(_, 1, let plainReason) = inputError({
+                try records(packed, chunkSize: 4096, compression: .plain)
+            })
+        else {
+            Issue.record("gzip read as plain text was not named")
+            return
+        }
+        #expect(plainReason.contains("input.compression is none"))
+        for bytes in [[], [0x1F]] as [[UInt8]] {
+            let path = folder.write("short-\(bytes.count).csv.gz", bytes: bytes)
+            #expect(inputError { try records(path, chunkSize: 4096) } == .truncatedCompressed(path: path))
+        }
+    }
+
     @Test("a .gz name on a plain file, or compression: gzip on one, is refused; none reads it plain")
     func notCompressed() throws {
         let plainNamedGz = folder.write("rows.csv.gz", "user_id\nu-1\n")
