@@ -13,8 +13,9 @@ struct RunCommand: AsyncParsableCommand {
             Every input row ends in the output file or in the rejects file. A rerun skips everyone the \
             ledger already holds, settles requests whose answer was lost, and reissues expired links. Exit \
             0: every row has a session; 1: some rows were rejected or left pending; 65/66: an input is \
-            unreadable or missing; 69: the API stayed unavailable; 75: another run holds the ledger; 77: the \
-            key was refused; 78: the job is invalid.
+            unreadable or missing; 69: the API stayed unavailable; 73: an output or the ledger cannot be \
+            written; 75: another run holds the ledger; 77: the key was refused; 78: the job is invalid; \
+            129/130/143: stopped by SIGHUP/SIGINT/SIGTERM (run the same command again to continue).
 
             The flags override the job file's values; with them the job file is optional.
 

@@ -142,8 +142,8 @@ struct BinaryEndToEndTests {
         let env = ["VERILOCK_API_KEY": SimulatorConfiguration.defaultAPIKey]
         let plain = write("applicants.csv", Self.messyCSV)
         let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/gzip")
-        gzip.arguments = ["-k", plain]
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gzip.arguments = ["gzip", "-k", plain]
         try gzip.run()
         gzip.waitUntilExit()
         try #require(gzip.terminationStatus == 0)

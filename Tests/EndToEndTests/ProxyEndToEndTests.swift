@@ -121,13 +121,13 @@ struct ProxyEndToEndTests {
         let proxy = try await ConnectProxy.start(refusing: true)
         let run = try await BinaryRunner.run(
             ["run", job(baseURL: simulator.baseURL, authority: certificates.authority)],
-            environment: environment(["HTTPS_PROXY": "http://ops:hunter2@127.0.0.1:\(proxy.port)"]))
+            environment: environment(["HTTPS_PROXY": "http://proxyuser-q7z:hunter2@127.0.0.1:\(proxy.port)"]))
         #expect(run.exitCode == 69)
         #expect(
             run.stderr.contains("the proxy http://127.0.0.1:\(proxy.port) (with a user) refused to open a tunnel")
                 && run.stderr.contains("407"), "stderr: \(run.stderr)")
         #expect(run.stderr.contains("(retries 0, "), "a refusal is not retried")
-        #expect(!run.stderr.contains("hunter2") && !run.stderr.contains("ops"))
+        #expect(!run.stderr.contains("hunter2") && !run.stderr.contains("proxyuser-q7z"))
         #expect(!proxy.record.log.isEmpty)
         await proxy.stop()
         await simulator.stop()

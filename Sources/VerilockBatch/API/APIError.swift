@@ -60,8 +60,7 @@ extension APIError: LocalizedError, CustomStringConvertible {
                 + "(the tool never follows redirects, so the key is not sent elsewhere); fix api.base_url or "
                 + "--base-url. No row was marked failed"
         case .invalidProxy(let source, let url, let reason):
-            "the proxy \(url) in \(source) cannot be used: \(reason); fix \(source), or set api.proxy: none to go "
-                + "direct"
+            "the proxy \(url) in \(source) cannot be used: \(reason); fix \(source)"
         case .keyInClearThroughProxy(let url, let proxy):
             "\(url) is plain http, so the proxy \(proxy) in api.proxy could read the API key: use an https base "
                 + "URL, or set api.proxy: none"
@@ -86,8 +85,15 @@ extension APIError: LocalizedError, CustomStringConvertible {
     /// scheme (with its `//`) and the last `@` anywhere (a password may hold `@`, `/`, `?`, `#`
     /// or `\\` itself, and the scheme may be misspelt), then a query or fragment (tokens ride
     /// there).
+    /// When the last `@` is inside the query or fragment, the whole rest goes: it cannot be told
+    /// apart from user info holding `?` or `#`.
     static func withoutUserInfo(_ text: String) -> String {
         var shown = Substring(text)
+        let queryStart = shown.firstIndex { $0 == "?" || $0 == "#" }
+        if let at = shown.lastIndex(of: "@"), let queryStart, queryStart < at {
+            let schemeEnd = shown.range(of: "://")?.upperBound ?? shown.startIndex
+            return String(shown[..<schemeEnd]) + "[user info, query or fragment removed]"
+        }
         if let at = shown.lastIndex(of: "@") {
             var schemeEnd = shown.firstIndex(of: ":").map { shown.index(after: $0) } ?? shown.startIndex
             while schemeEnd < at && shown[schemeEnd] == "/" { schemeEnd = shown.index(after: schemeEnd) }

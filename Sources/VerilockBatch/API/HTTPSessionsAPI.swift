@@ -77,7 +77,9 @@ public final class HTTPSessionsAPI: SessionsAPI {
             response = try await client.execute(http, timeout: timeout)
         } catch let error as NIOSSLError {
             guard case .handshakeFailed = error, "\(error)".contains("CERTIFICATE_VERIFY_FAILED") else { throw error }
-            throw APIError.untrustedCertificate(host: host, reason: "the certificate's issuer is not trusted")
+            throw APIError.untrustedCertificate(
+                host: host,
+                reason: "it failed verification: an untrusted issuer, an expired certificate or an incomplete chain")
         } catch let error as NIOSSLExtraError where error == .failedToValidateHostname {
             throw APIError.untrustedCertificate(host: host, reason: "the certificate is not for this host name")
         } catch let error as HTTPClientError where error == .proxyAuthenticationRequired && proxy != nil {

@@ -13,7 +13,8 @@ public final class Pinger: Sendable {
 
     /// A pinger for `url` (checked like a base URL: https, or http on loopback; no query,
     /// fragment or user info, since `/start` and the exit code are appended to its path),
-    /// through the proxy `environment` names for it, as the API's requests are.
+    /// through the proxy `environment` names for it. The job's `api.proxy` and `api.ca_file`
+    /// do not apply: the start ping is sent before the job is read.
     public init(url: String, environment: [String: String], logger: Logger) throws(APIError) {
         let checked = try APISettings.validateBaseURL(url)
         var base = checked.absoluteString

@@ -20,10 +20,11 @@ public struct ProxyServer: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String, source: String) throws(APIError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let full = trimmed.contains("://") ? trimmed : "http://" + trimmed
-        // A query or fragment has no place in a proxy URL: there, it is a password's unencoded ? or
-        // # cutting the URL short (and the host and port read would be wrong).
+        // A query, fragment or path has no place in a proxy URL: there, it is a password's
+        // unencoded ? # or / cutting the URL short (and the host and port read would be wrong).
         guard let components = URLComponents(string: full), let scheme = components.scheme?.lowercased(),
-            let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil
+            let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil,
+            components.path.isEmpty || components.path == "/"
         else {
             throw .invalidProxy(
                 source: source, url: "(not shown: it may hold a password)",

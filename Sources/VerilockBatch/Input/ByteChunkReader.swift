@@ -158,6 +158,8 @@ public final class ByteChunkReader {
                     throw .corruptCompressed(
                         path: path, offset: stepStart + Int64(consumed),
                         reason: "bytes after the end of the gzip data are not gzip")
+                case .cannotStart(let code):
+                    throw .unreadable(path: path, reason: "zlib could not start inflating (error \(code))")
                 }
             }
             pendingStart += step.consumed
@@ -209,7 +211,11 @@ public final class ByteChunkReader {
             }
             guard magic else { return }
         }
-        inflater = GzipInflater()
+        do {
+            inflater = try GzipInflater()
+        } catch {
+            throw .unreadable(path: path, reason: "zlib could not start inflating (\(error))")
+        }
     }
 
     /// The file's next bytes as they are on disk (counted and hashed); false at its end.

@@ -14,6 +14,8 @@ final class GzipInflater {
 
     /// Why inflating stopped; `consumed` counts the bytes of the step's input read before.
     enum Failure: Error {
+        /// zlib could not start (out of memory); its result code.
+        case cannotStart(Int32)
         /// The compressed data is damaged; zlib's words.
         case corrupt(String, consumed: Int)
         /// Bytes follow the last member that neither start another member nor are zero padding.
@@ -25,15 +27,17 @@ final class GzipInflater {
     private(set) var atMemberEnd = false
     /// Whether zero bytes of padding follow the last member.
     private var padding = false
-    private var membersEnded = 0
-    private var producedInMember = 0
 
     /// A fresh inflater for gzip members (zlib's window bits 15, plus 16 for the gzip wrapper).
-    init() {
+    init() throws(Failure) {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         let result = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-        precondition(result == Z_OK, "zlib could not start an inflater (\(result))")
+        guard result == Z_OK else {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+            throw .cannotStart(result)
+        }
     }
 
     deinit {
@@ -55,10 +59,11 @@ final class GzipInflater {
                 if let other = input.firstIndex(where: { $0 != 0 }) { throw .trailingData(consumed: other) }
                 return Step(consumed: input.count, produced: 0)
             }
-            guard input[0] == InputCompression.gzipMagic[0] else { throw .trailingData(consumed: 0) }
+            guard input[0] == InputCompression.gzipMagic[0],
+                input.count < 2 || input[1] == InputCompression.gzipMagic[1]
+            else { throw .trailingData(consumed: 0) }
             inflateReset(stream)
             atMemberEnd = false
-            producedInMember = 0
         }
         let inputBase = UnsafeMutablePointer(mutating: inputAddress.assumingMemoryBound(to: Bytef.self))
         let outputBase = outputAddress.assumingMemoryBound(to: Bytef.self)
@@ -69,16 +74,13 @@ final class GzipInflater {
         let result = CZlib.inflate(stream, Z_NO_FLUSH)
         let step = Step(
             consumed: stream.pointee.next_in - inputBase, produced: stream.pointee.next_out - outputBase)
-        producedInMember += step.produced
         switch result {
         case Z_OK, Z_BUF_ERROR:
             return step
         case Z_STREAM_END:
             atMemberEnd = true
-            membersEnded += 1
             return step
         default:
-            if membersEnded > 0 && producedInMember == 0 { throw .trailingData(consumed: 0) }
             let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(result)"
             throw .corrupt(message, consumed: step.consumed)
         }

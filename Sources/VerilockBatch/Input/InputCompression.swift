@@ -1,7 +1,8 @@
 /// How input files are compressed (`input.compression`, `--compression`).
 public enum InputCompression: String, Sendable, CaseIterable {
     /// gzip when the file's name ends in `.gz` or its first bytes are gzip's magic number
-    /// (standard input too); plain otherwise.
+    /// (standard input too); plain otherwise. A `.gz` name on a file without the magic number is
+    /// refused.
     case auto
     /// Plain text, whatever the name says (`none` in the job and on the command line; not
     /// called `none` here, which `Optional` has). A file that starts as gzip does is refused:

@@ -43,7 +43,7 @@ struct HTTPRouteTests {
         // A password holding # or ? (not percent-encoded) makes the URL unreadable: none of it shows.
         for leaky in [
             "http://ops:hun#ter2@proxy.corp:3128", "http://ops:hun?ter2@proxy.corp:3128",
-            "http://ops:123#hun@proxy:3128",
+            "http://ops:123#hun@proxy:3128", "http://ops:123/hun@proxy:3128",
         ] {
             #expect(throws: APIError.self) { try ProxyServer(parsing: leaky, source: "HTTPS_PROXY") }
             do {
@@ -53,6 +53,9 @@ struct HTTPRouteTests {
             }
             #expect(!APIError.withoutUserInfo(leaky).contains("hun"))
         }
+        // An @ inside a query: the query goes, token and all.
+        let shown = APIError.withoutUserInfo("https://api.example/v1?contact=a@b.example&token=hunter2")
+        #expect(!shown.contains("hunter2") && !shown.contains("b.example"), "\(shown)")
         for bad in ["https://proxy.corp:3128", "socks5://proxy.corp", "http://:3128", "http://proxy.corp:99999"] {
             do {
                 _ = try ProxyServer(

@@ -9,13 +9,13 @@ import Testing
 struct GzipInputTests {
     let folder = TemporaryDirectory()
 
-    /// `bytes` compressed by /usr/bin/gzip (not by this code); a missing gzip fails the test.
+    /// `bytes` compressed by gzip(1) (not by this code); a missing gzip fails the test.
     static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
         let folder = TemporaryDirectory()
         let plain = folder.write("plain", bytes: bytes)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/gzip")
-        process.arguments = ["-n", "-k", "-6", plain]
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["gzip", "-n", "-k", "-6", plain]
         try process.run()
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "gzip failed")
@@ -94,6 +94,7 @@ struct GzipInputTests {
 
     @Test("a file cut short is refused as truncated, naming the file")
     func truncated() throws {
+        print("seed 7")
         let text = Self.csv(rows: 2000, seed: 7)
         let packed = try Self.gzip(Array(text.utf8))
         for cut in [6, packed.count / 2, packed.count - 4] {
@@ -106,6 +107,7 @@ struct GzipInputTests {
 
     @Test("damaged data and bytes after the last member are refused with the compressed offset")
     func damaged() throws {
+        print("seed 8")
         let text = Self.csv(rows: 2000, seed: 8)
         var packed = try Self.gzip(Array(text.utf8))
         let trailing = folder.write("trailing.csv.gz", bytes: packed + Array("garbage".utf8))
@@ -151,6 +153,7 @@ struct GzipInputTests {
 
     @Test("damage is placed where zlib found it, not at the start of the read")
     func damageOffset() throws {
+        print("seed 9")
         var packed = try Self.gzip(Array(Self.csv(rows: 2000, seed: 9).utf8))
         let middle = packed.count / 2
         packed[middle] ^= 0x55
@@ -160,6 +163,22 @@ struct GzipInputTests {
             return
         }
         #expect(offset > 10 && offset <= Int64(packed.count), "offset \(offset) of \(packed.count)")
+    }
+
+    @Test("damage in a later member is damage, not bytes after the end")
+    func damagedLaterMember() throws {
+        print("seed 10")
+        let first = try Self.gzip(Array("user_id\nu-1\n".utf8))
+        var second = try Self.gzip(Array(Self.csv(rows: 500, seed: 10).utf8))
+        second[second.count / 2] ^= 0x55
+        let path = folder.write("later.csv.gz", bytes: first + second)
+        guard case .corruptCompressed(_, let offset, let reason) = inputError({ try records(path, chunkSize: 4096) })
+        else {
+            Issue.record("damage in the second member was not noticed")
+            return
+        }
+        #expect(!reason.contains("after the end"), "\(reason)")
+        #expect(offset > Int64(first.count))
     }
 
     @Test("a file compressed twice, gzip read as none, and an empty .gz each get a message that says so")
