@@ -82,10 +82,16 @@ public final class HTTPSessionsAPI: SessionsAPI {
                 reason: "it failed verification: an untrusted issuer, an expired certificate or an incomplete chain")
         } catch let error as NIOSSLExtraError where error == .failedToValidateHostname {
             throw APIError.untrustedCertificate(host: host, reason: "the certificate is not for this host name")
-        } catch let error as HTTPClientError where error == .proxyAuthenticationRequired && proxy != nil {
-            throw APIError.proxyRefused(proxy: proxy ?? "", reason: "407 Proxy Authentication Required")
-        } catch let error as HTTPClientError where error == .invalidProxyResponse && proxy != nil {
-            throw APIError.proxyRefused(proxy: proxy ?? "", reason: "it did not answer CONNECT with 200")
+        } catch let error as HTTPClientError {
+            guard let proxy else { throw error }
+            switch error {
+            case .proxyAuthenticationRequired:
+                throw APIError.proxyRefused(proxy: proxy, reason: "407 Proxy Authentication Required")
+            case .invalidProxyResponse:
+                throw APIError.proxyRefused(proxy: proxy, reason: "it did not answer CONNECT with 200")
+            default:
+                throw error
+            }
         }
         let body = try await response.body.collect(upTo: 1 << 20)
         let headers = response.headers

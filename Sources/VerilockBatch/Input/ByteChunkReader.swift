@@ -158,8 +158,6 @@ public final class ByteChunkReader {
                     throw .corruptCompressed(
                         path: path, offset: stepStart + Int64(consumed),
                         reason: "bytes after the end of the gzip data are not gzip")
-                case .cannotStart(let code):
-                    throw .unreadable(path: path, reason: "zlib could not start inflating (error \(code))")
                 }
             }
             pendingStart += step.consumed
@@ -211,11 +209,10 @@ public final class ByteChunkReader {
             }
             guard magic else { return }
         }
-        do {
-            inflater = try GzipInflater()
-        } catch {
-            throw .unreadable(path: path, reason: "zlib could not start inflating (\(error))")
+        guard let started = GzipInflater() else {
+            throw .unreadable(path: path, reason: "zlib could not start inflating (out of memory)")
         }
+        inflater = started
     }
 
     /// The file's next bytes as they are on disk (counted and hashed); false at its end.

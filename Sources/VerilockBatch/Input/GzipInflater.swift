@@ -14,8 +14,6 @@ final class GzipInflater {
 
     /// Why inflating stopped; `consumed` counts the bytes of the step's input read before.
     enum Failure: Error {
-        /// zlib could not start (out of memory); its result code.
-        case cannotStart(Int32)
         /// The compressed data is damaged; zlib's words.
         case corrupt(String, consumed: Int)
         /// Bytes follow the last member that neither start another member nor are zero padding.
@@ -28,15 +26,16 @@ final class GzipInflater {
     /// Whether zero bytes of padding follow the last member.
     private var padding = false
 
-    /// A fresh inflater for gzip members (zlib's window bits 15, plus 16 for the gzip wrapper).
-    init() throws(Failure) {
+    /// A fresh inflater for gzip members (zlib's window bits 15, plus 16 for the gzip wrapper);
+    /// nil when zlib cannot start one (out of memory).
+    init?() {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         let result = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard result == Z_OK else {
             stream.deinitialize(count: 1)
             stream.deallocate()
-            throw .cannotStart(result)
+            return nil
         }
     }
 
